@@ -44,6 +44,7 @@ export type ErrorCode =
   | 'RTSP_NO_SESSION'
   | 'RTSP_UNSUPPORTED'
   | 'RTSP_REDIRECT_LOOP'
+  | 'RTSP_RESYNC' // garbage skipped while hunting for the next '$' frame or 'RTSP/' response
   | 'AUTH_FAILED' // credentials refused (401 after sending them)
   | 'AUTH_UNSUPPORTED' // server offers no scheme we can do
   | 'AUTH_REQUIRED' // 401 and no credentials configured

@@ -1,0 +1,328 @@
+/**
+ * DHAV demuxer: what Dahua devices and `.dav` files carry (notes/dh-format.md).
+ *
+ * ```
+ *  0        4     5        6        7          8          12          16           20       22      23
+ * +--------+-----+--------+--------+----------+----------+-----------+------------+--------+-------+-----+
+ * | "DHAV" |type | subtype| channel| subframe | sequence | length    | local date | ms u16 | extlen| sum |
+ * +--------+-----+--------+--------+----------+----------+-----------+------------+--------+-------+-----+
+ * | extensions (extlen bytes, size fixed by type) | payload | "dhav" | length u32 (== @12) |
+ *   type 0xFD I, 0xFC P, 0xFE B, 0xFB JPEG, 0xF0 audio, 0xF1 auxiliary
+ *   length = 24 + extlen + payload + 8;  sum = (bytes 0..22) mod 256
+ *   date bits: 0-5 s, 6-11 min, 12-16 h, 17-21 day, 22-25 month, 26-31 year - 2000
+ *   subframe: a large frame is split into pieces numbered N..0; the pieces are joined here
+ * ```
+ *
+ * Files exported by Dahua tools may start with a 1024-byte "DAHUA" header and hold runs of 0xFF
+ * padding between packets; both are recognised and reported, not counted as garbage.
+ */
+import { dhavAudioCodec, dhavSampleRate, dhavVideoCodec, sniffVideoCodec } from './codecs.js';
+import {
+  DemuxBase,
+  Follow,
+  HEADER_SIZE,
+  HeaderCheck,
+  Step,
+  extensionView,
+  newChannelState,
+  u16,
+  u32,
+  type ChannelState,
+} from './demux-base.js';
+import type { DhCodec, DhDemuxerOptions, DhFrame, DhMeta, DhSink, FrameKind } from './types.js';
+
+const TRAILER_SIZE = 8;
+const FILE_HEADER_SIZE = 1024;
+const TRAILER = Buffer.from('dhav', 'latin1');
+const DAHUA = Buffer.from('DAHUA', 'latin1');
+
+const enum T {
+  Audio = 0xf0,
+  Aux = 0xf1,
+  Jpeg = 0xfb,
+  P = 0xfc,
+  I = 0xfd,
+  B = 0xfe,
+}
+
+/** Extension sizes by type byte (notes/dh-format.md); 0 = unknown, which ends the walk (as FFmpeg). */
+const EXT_SIZE = new Uint8Array(256);
+EXT_SIZE[0x80] = 4;
+EXT_SIZE[0x81] = 4;
+EXT_SIZE[0x82] = 8;
+EXT_SIZE[0x83] = 4;
+EXT_SIZE[0x88] = 8;
+EXT_SIZE[0x8c] = 8;
+for (const t of [0x91, 0x92, 0x93, 0x95, 0x9a, 0x9b, 0xb3]) EXT_SIZE[t] = 8;
+for (const t of [0x84, 0x85, 0x8b, 0x94, 0x96, 0xa0, 0xb2, 0xb4]) EXT_SIZE[t] = 4;
+
+/** Pieces of a split frame waiting for piece 0. */
+interface Pending {
+  frame: DhFrame;
+  type: number;
+  next: number;
+  size: number;
+  parts: Uint8Array[];
+}
+
+/** Packed local date -> Date ms, the fields taken as UTC (the format carries no zone). */
+export function dhavDateToMs(d: number): number {
+  return Date.UTC(2000 + (d >>> 26), ((d >>> 22) & 15) - 1, (d >>> 17) & 31, (d >>> 12) & 31, (d >>> 6) & 63, d & 63);
+}
+
+export class DhavDemuxer extends DemuxBase {
+  readonly format = 'dhav' as const;
+  private len = 0;
+  private extLen = 0;
+  private readonly channels = new Map<number, ChannelState>();
+  private readonly pending = new Map<number, Pending>();
+  private padStart = 0;
+  private pad = 0;
+  private rawLast = -1;
+  private unwrapped = 0;
+
+  constructor(sink: DhSink, options: DhDemuxerOptions = {}) {
+    super(sink, options, 'DHAV');
+  }
+
+  protected declaredLength(): number {
+    return this.q.u32le(12);
+  }
+
+  protected override special(b0: number, ending: boolean): Step | -1 {
+    const q = this.q;
+    if (b0 === 0xff) {
+      // 0xFF padding between packets (notes/dh-format.md; FFmpeg 96fd07351a era fixes).
+      if (this.pad === 0) this.padStart = q.offset;
+      let n = 0;
+      for (;;) {
+        const v = q.contiguousAt(n);
+        if (v.length === 0) break;
+        let k = 0;
+        while (k < v.length && v[k] === 0xff) k++;
+        n += k;
+        if (k < v.length) break;
+      }
+      this.pad += n;
+      this.stats.paddingBytes += n;
+      q.skip(n);
+      return Step.Consumed;
+    }
+    this.flushPadding();
+    if (b0 === 0x44 /* 'D' */ && q.length >= 2 && q.byteAt(1) === 0x41 /* 'A' */) {
+      const n = Math.min(q.length, DAHUA.length);
+      if (!q.matchesAt(DAHUA.subarray(0, n), 0)) return Step.Reject;
+      if (q.length < FILE_HEADER_SIZE && !ending) return Step.NeedMore;
+      const offset = q.offset;
+      const length = Math.min(q.length, FILE_HEADER_SIZE);
+      q.skip(length);
+      this.emit({ type: 'file-header', offset, length });
+      if (length < FILE_HEADER_SIZE) this.report('DH_TRUNCATED', 'stream ended inside the DAHUA file header', offset, { have: length });
+      return Step.Consumed;
+    }
+    return -1;
+  }
+
+  private flushPadding(): void {
+    if (this.pad === 0) return;
+    this.emit({ type: 'padding', offset: this.padStart, length: this.pad });
+    this.pad = 0;
+  }
+
+  protected checkHeader(h: Uint8Array): HeaderCheck {
+    const t = h[4]!;
+    if (t < T.Audio || (t > T.Aux && t < T.Jpeg) || t === 0xff) return HeaderCheck.BadType;
+    const len = u32(h, 12);
+    const ext = h[22]!;
+    if (len < HEADER_SIZE + ext + TRAILER_SIZE || len > this.maxPacketSize) return HeaderCheck.BadLength;
+    this.len = len;
+    this.extLen = ext;
+    return HeaderCheck.Ok;
+  }
+
+  protected packetLength(): number {
+    return this.len;
+  }
+
+  protected override tailOk(): boolean {
+    const q = this.q;
+    const at = this.len - TRAILER_SIZE;
+    return q.matchesAt(TRAILER, at) && q.u32le(at + 4) === this.len;
+  }
+
+  protected followsAt(i: number, ending: boolean): Follow {
+    const q = this.q;
+    const rest = q.length - i;
+    if (rest === 0) return ending ? Follow.Agrees : Follow.NeedMore;
+    const b = q.byteAt(i);
+    if (b === 0xff) return Follow.Agrees;
+    if (b !== 0x44 /* 'D' */) return Follow.Disagrees;
+    const n = Math.min(rest, 4);
+    const m = this.magic;
+    if (q.matchesAt(m.subarray(0, n), i) || q.matchesAt(DAHUA.subarray(0, n), i)) {
+      return n === 4 || ending ? Follow.Agrees : Follow.NeedMore;
+    }
+    return Follow.Disagrees;
+  }
+
+  protected override finish(): void {
+    this.flushPadding();
+    for (const p of this.pending.values()) {
+      this.report('DH_SUBFRAME', `stream ended inside a split frame (${p.parts.length} pieces, waiting for piece ${p.next})`, p.frame.offset, {
+        channel: p.frame.channel,
+        sequence: p.frame.sequence,
+      });
+    }
+    this.pending.clear();
+  }
+
+  protected accept(h: Uint8Array, offset: number, checksumOk: boolean): boolean {
+    const q = this.q;
+    const type = h[4]!;
+    const channel = h[6]!;
+    const piece = h[7]!;
+    const sequence = u32(h, 8);
+    const date = u32(h, 16);
+    const ms = u16(h, 20);
+    const extLen = this.extLen;
+    const len = this.len;
+    let st = this.channels.get(channel);
+    if (st === undefined) {
+      st = newChannelState();
+      this.channels.set(channel, st);
+    }
+    const meta: DhMeta = { packetType: type, codecId: -1, subtype: h[5]! };
+    const ext = extensionView(q, extLen);
+    for (let i = 0; i < extLen; ) {
+      const t = ext[i]!;
+      const size = EXT_SIZE[t]!;
+      if (size === 0 || i + size > extLen) break;
+      switch (t) {
+        case 0x80:
+          if (ext[i + 2]! > 0) st.width = ext[i + 2]! * 8;
+          if (ext[i + 3]! > 0) st.height = ext[i + 3]! * 8;
+          break;
+        case 0x81:
+          st.iFrameInterval = ext[i + 1]!;
+          st.videoCodecId = ext[i + 2]!;
+          st.fps = ext[i + 3]!;
+          meta.iFrameInterval = st.iFrameInterval;
+          break;
+        case 0x82:
+          st.width = u16(ext, i + 4);
+          st.height = u16(ext, i + 6);
+          break;
+        case 0x83:
+          st.channels = ext[i + 1]!;
+          st.audioCodecId = ext[i + 2]!;
+          st.sampleRate = dhavSampleRate(ext[i + 3]!);
+          break;
+        case 0x8c:
+          st.channels = ext[i + 2]!;
+          st.audioCodecId = ext[i + 3]!;
+          st.sampleRate = dhavSampleRate(ext[i + 4]!);
+          break;
+        default:
+          break;
+      }
+      i += size;
+    }
+    q.skip(HEADER_SIZE + extLen);
+    const payloadLen = len - HEADER_SIZE - extLen - TRAILER_SIZE;
+    // Pieces of a split frame are kept until piece 0, so they are always owned.
+    const payload = this.takePayload(payloadLen, piece > 0);
+    q.skip(TRAILER_SIZE);
+
+    // Pieces of a split frame: same channel and type, index counting down to 0.
+    const p = this.pending.get(channel);
+    if (p !== undefined && p.type === type) {
+      this.pending.delete(channel);
+      if (piece === p.next) {
+        p.parts.push(payload);
+        p.size += payload.length;
+        if (!checksumOk) p.frame.checksumOk = false;
+        if (p.size > this.maxPacketSize) {
+          this.report('DH_BAD_LENGTH', `joined frame over ${this.maxPacketSize} bytes`, p.frame.offset, { length: p.size });
+          return true;
+        }
+        if (piece > 0) {
+          p.next--;
+          this.pending.set(channel, p);
+          return true;
+        }
+        const joined = Buffer.allocUnsafe(p.size);
+        let o = 0;
+        for (const part of p.parts) {
+          joined.set(part, o);
+          o += part.length;
+        }
+        p.frame.payload = joined;
+        p.frame.pieces = p.parts.length;
+        this.deliver(p.frame);
+        return true;
+      }
+      this.report('DH_SUBFRAME', `split frame lost pieces (expected piece ${p.next}, got ${piece})`, offset, { channel, sequence: p.frame.sequence });
+      // A lower index of the same frame continues what we just dropped: drop it too. Anything else
+      // (another frame, possibly whole) goes on below.
+      if (piece < p.next && sequence === p.frame.sequence) return true;
+    }
+
+    let kind: FrameKind;
+    let codec: DhCodec;
+    let keyframe = false;
+    if (type === T.Audio) {
+      kind = 'audio';
+      meta.codecId = st.audioCodecId;
+      codec = dhavAudioCodec(st.audioCodecId);
+      keyframe = true;
+    } else if (type === T.Aux) {
+      kind = 'aux';
+      const b = payload[0];
+      codec = b === 0x7b /* '{' */ || b === 0x5b /* '[' */ ? 'json' : 'unknown';
+    } else {
+      kind = 'video';
+      meta.codecId = st.videoCodecId;
+      keyframe = type === T.I || type === T.Jpeg;
+      codec = type === T.Jpeg ? 'mjpeg' : dhavVideoCodec(st.videoCodecId);
+      if (codec === 'unknown') codec = sniffVideoCodec(payload);
+    }
+    // 16-bit ms counter, one per device: unwrap with the signed 16-bit step (so a wrap adds 65536,
+    // not 65535 as FFmpeg does, and small backward jitter stays small), then never backwards per stream.
+    if (this.rawLast < 0) this.unwrapped = ms;
+    else {
+      let d = (ms - this.rawLast) & 0xffff;
+      if (d >= 0x8000) d -= 0x10000;
+      this.unwrapped += d;
+    }
+    this.rawLast = ms;
+    const video = kind === 'video';
+    const audio = kind === 'audio';
+    const frame: DhFrame = {
+      format: 'dhav',
+      kind,
+      codec,
+      keyframe,
+      width: video ? st.width : 0,
+      height: video ? st.height : 0,
+      fps: video ? st.fps : 0,
+      sampleRate: audio ? st.sampleRate : 0,
+      channels: audio ? st.channels : 0,
+      channel,
+      sequence,
+      timestamp: this.monotonic(channel, kind, this.unwrapped),
+      time: dhavDateToMs(date),
+      checksumOk,
+      offset,
+      pieces: 1,
+      meta,
+      payload,
+    };
+    if (piece > 0) {
+      if (payload.length > this.maxPacketSize) return true;
+      this.pending.set(channel, { frame, type, next: piece - 1, size: payload.length, parts: [payload] });
+      return true;
+    }
+    this.deliver(frame);
+    return true;
+  }
+}

@@ -1,0 +1,579 @@
+/**
+ * VirtualCamera: an RTSP server on loopback that replays corpus/ media the way real cameras do,
+ * quirks included, so the client (and users' code) can be tested with no camera around. Used by
+ * the test suite, by `camstream demo`, and exported as `camstream/testing`.
+ *
+ * RTSP over TCP (interleaved) only: a UDP SETUP is answered 461, like VLC's server answers TCP.
+ * Every quirk is a named switch; each cites notes/camera-quirks.md.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import { RtspStreamParser, type RtspMessage } from '../rtsp/rtsp-parser.js';
+import { encodeResponse, encodeInterleaved, encodeRequest } from '../rtsp/encode.js';
+import { parseTransport } from '../rtsp/headers.js';
+import { parseWwwAuthenticate } from '../auth/challenge.js';
+import { buildRtpPacket } from '../rtp/rtp-packet.js';
+import { H264Packetizer } from '../codec/h264/packetizer.js';
+import type { RequestHead } from '../message/head-parser.js';
+import { loadG711, loadH264, type H264Source } from './media-source.js';
+import { SEED000_SDP } from './seed-fixtures.js';
+
+export interface RtspQuirks {
+  /** Response heads end lines with bare LF (seed 000 shows mixed line ends). */
+  bareLf: boolean;
+  /** DESCRIBE answers seed 000's SDP verbatim: packetization-mode=28, PCMU audio, 1080p sprop. */
+  seed000Sdp: boolean;
+  /** Dahua: Content-Base keeps the query string plus a trailing '/' (camera-quirks 2). */
+  dahuaContentBase: boolean;
+  /** RTP arrives before the PLAY response (Reolink, camera-quirks 14). */
+  dataBeforePlayResponse: boolean;
+  /** The server ignores the requested interleaved channels and picks its own (camera-quirks 15). */
+  serverChosenChannels: boolean;
+  /** The marker bit is never set (FLIR M400, camera-quirks 12). */
+  noMarker: boolean;
+  /** The marker bit is also set on SPS/PPS packets (Tapo TC70, Reolink Duo 2, camera-quirks 12). */
+  markerOnParameterSets: boolean;
+  /** The server sends its own requests (OPTIONS / GET_PARAMETER) mid-stream (RFC 2326 §10). */
+  serverRequests: boolean;
+  /** Interleaved RTCP sender reports every second (default on). */
+  rtcp: boolean;
+  /** Responses spell the header `Cseq:` (VLC, camera-quirks 20/23). */
+  cseqSpelling: boolean;
+  /** RTP-Info with bogus seq=0 (Hikvision DS-2CD2032-I, camera-quirks 16). */
+  bogusRtpInfo: boolean;
+  /** Public does not list GET_PARAMETER: keepalive must use OPTIONS. */
+  noGetParameter: boolean;
+  /** Data on an interleaved channel that was never set up (moonfire-nvr #213, camera-quirks 14). */
+  strayChannel: boolean;
+}
+
+export const NO_QUIRKS: RtspQuirks = {
+  bareLf: false,
+  seed000Sdp: false,
+  dahuaContentBase: false,
+  dataBeforePlayResponse: false,
+  serverChosenChannels: false,
+  noMarker: false,
+  markerOnParameterSets: false,
+  serverRequests: false,
+  rtcp: true,
+  cseqSpelling: false,
+  bogusRtpInfo: false,
+  noGetParameter: false,
+  strayChannel: false,
+};
+
+export interface RtspFaults {
+  /** After this many RTP packets, write half an interleaved frame and close the connection. */
+  closeMidFrameAfter?: number;
+  /** After this many RTP packets, stop sending and stop answering (a stalled camera). */
+  stallAfter?: number;
+  /** After this many RTP packets, write this many bytes of garbage into the stream, then go on. */
+  garbageAfter?: number;
+  garbageBytes?: number;
+}
+
+export interface VirtualCameraOptions {
+  host?: string;
+  port?: number;
+  /** 'none', 'basic', 'digest' (qop=auth, like seed 003), 'digest-noqop' (GStreamer), 'both' (Basic then Digest). */
+  auth?: 'none' | 'basic' | 'digest' | 'digest-noqop' | 'both';
+  username?: string;
+  password?: string;
+  realm?: string;
+  /** 'realtime' paces frames at the file's fps; 'fast' writes as fast as the socket takes them. */
+  pace?: 'realtime' | 'fast';
+  /** Replay the file in a loop (default true); otherwise the stream stops after one pass. */
+  loop?: boolean;
+  /** Serve a PCMU audio track too (always on with the seed000Sdp quirk). */
+  audio?: boolean;
+  /** Session timeout announced in the Session header, seconds (default 60). */
+  sessionTimeout?: number;
+  /** Close sessions that send no request for sessionTimeout seconds (like cameras that enforce it). */
+  enforceTimeout?: boolean;
+  quirks?: Partial<RtspQuirks>;
+  faults?: RtspFaults;
+  /** RTP payload size limit (default 1400). */
+  maxPayloadSize?: number;
+  h264?: H264Source;
+}
+
+export interface VirtualCameraStats {
+  connections: number;
+  requests: Record<string, number>;
+  rtpPackets: number;
+  rtcpPackets: number;
+  bytes: number;
+  /** Access units sent (the video track). */
+  units: number;
+  receivedInterleaved: number;
+}
+
+const VIDEO_PT = 96;
+/** seed 000 announces H.264 as payload type 99. */
+const SEED000_VIDEO_PT = 99;
+const AUDIO_PT = 0;
+const CLOCK = 90000;
+
+interface Track {
+  kind: 'video' | 'audio';
+  control: string;
+  channel: number;
+  ssrc: number;
+  /** Next sequence number (audio; video reads its packetizer's). */
+  seq: number;
+  rtpBase: number;
+  packetizer: H264Packetizer | undefined;
+}
+
+class Session {
+  readonly id = randomBytes(6).toString('hex').toUpperCase();
+  readonly tracks: Track[] = [];
+  playing = false;
+  timer: NodeJS.Timeout | undefined;
+  unitIndex = 0;
+  loops = 0;
+  audioOffset = 0;
+  startedAt = 0;
+  sentPackets = 0;
+  lastRequest = Date.now();
+  nextRtcp = 0;
+  stalled = false;
+}
+
+export class VirtualCamera {
+  readonly options: Required<Omit<VirtualCameraOptions, 'faults' | 'quirks' | 'h264' | 'port' | 'host'>> & { host: string };
+  readonly quirks: RtspQuirks;
+  readonly faults: RtspFaults;
+  readonly stats: VirtualCameraStats = { connections: 0, requests: {}, rtpPackets: 0, rtcpPackets: 0, bytes: 0, units: 0, receivedInterleaved: 0 };
+  /** Every request line seen, in order (`DESCRIBE rtsp://...`), for tests and the demo log. */
+  readonly requestLog: string[] = [];
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly sessions = new Set<Session>();
+  private readonly media: H264Source;
+  private readonly audio: Uint8Array | undefined;
+  private readonly nonce = randomBytes(16).toString('hex');
+  private listenPort: number;
+
+  constructor(opts: VirtualCameraOptions = {}) {
+    this.quirks = { ...NO_QUIRKS, ...opts.quirks };
+    this.faults = opts.faults ?? {};
+    this.options = {
+      host: opts.host ?? '127.0.0.1',
+      auth: opts.auth ?? 'none',
+      username: opts.username ?? 'admin',
+      password: opts.password ?? 'admin',
+      realm: opts.realm ?? 'DH_00408CA5EA04',
+      pace: opts.pace ?? 'realtime',
+      loop: opts.loop ?? true,
+      audio: opts.audio ?? this.quirks.seed000Sdp,
+      sessionTimeout: opts.sessionTimeout ?? 60,
+      enforceTimeout: opts.enforceTimeout ?? false,
+      maxPayloadSize: opts.maxPayloadSize ?? 1400,
+    };
+    this.listenPort = opts.port ?? 0;
+    this.media = opts.h264 ?? loadH264();
+    this.audio = this.options.audio ? loadG711() : undefined;
+  }
+
+  get port(): number {
+    return this.listenPort;
+  }
+
+  /** An rtsp:// URL for `path` on this camera, with the configured credentials unless `creds` is false. */
+  url(path = '/cam/realmonitor?channel=1&subtype=0', creds = true): string {
+    const auth = creds && this.options.auth !== 'none' ? `${encodeURIComponent(this.options.username)}:${encodeURIComponent(this.options.password)}@` : '';
+    return `rtsp://${auth}${this.options.host}:${this.listenPort}${path}`;
+  }
+
+  start(): Promise<this> {
+    return new Promise((resolve, reject) => {
+      const server = createServer((sock) => this.accept(sock));
+      server.once('error', reject);
+      server.listen(this.listenPort, this.options.host, () => {
+        const a = server.address();
+        if (typeof a === 'object' && a) this.listenPort = a.port;
+        this.server = server;
+        resolve(this);
+      });
+    });
+  }
+
+  /** Stops listening, ends every session and closes every connection. */
+  stop(): Promise<void> {
+    for (const s of this.sessions) this.stopStreaming(s);
+    this.sessions.clear();
+    for (const sock of this.sockets) sock.destroy();
+    this.sockets.clear();
+    return new Promise((resolve) => {
+      if (!this.server) return resolve();
+      this.server.close(() => resolve());
+      this.server = undefined;
+    });
+  }
+
+  /** Number of open client connections (tests check that a client released its socket). */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
+  private accept(sock: Socket): void {
+    this.stats.connections++;
+    this.sockets.add(sock);
+    sock.setNoDelay(true);
+    const conn = { sock, sessions: [] as Session[], serverCseq: 1000, closed: false };
+    const parser = new RtspStreamParser({
+      message: (m) => this.onMessage(conn, m),
+      interleaved: () => {
+        this.stats.receivedInterleaved++;
+      },
+      error: () => {
+        /* a real camera ignores garbage from clients */
+      },
+    });
+    sock.on('data', (d: Buffer) => parser.push(d));
+    sock.on('error', () => undefined);
+    sock.on('close', () => {
+      conn.closed = true;
+      this.sockets.delete(sock);
+      for (const s of conn.sessions) {
+        this.stopStreaming(s);
+        this.sessions.delete(s);
+      }
+    });
+  }
+
+  private onMessage(conn: { sock: Socket; sessions: Session[]; serverCseq: number; closed: boolean }, m: RtspMessage): void {
+    if (m.head.kind !== 'request') return; // answers to our own server requests
+    const req = m.head;
+    const cseq = req.headers.get('cseq') ?? '0';
+    this.stats.requests[req.method] = (this.stats.requests[req.method] ?? 0) + 1;
+    this.requestLog.push(`${req.method} ${req.uri}`);
+    const sessionId = req.headers.get('session')?.split(';')[0]?.trim();
+    const session = sessionId ? conn.sessions.find((s) => s.id === sessionId) : undefined;
+    if (session) {
+      session.lastRequest = Date.now();
+      if (session.stalled) return; // a stalled camera answers nothing
+    }
+    const reply = (status: number, reason: string, headers: Record<string, string> = {}, body?: string): void => {
+      this.send(conn.sock, status, reason, cseq, headers, body);
+    };
+
+    if (req.method !== 'OPTIONS' && !this.authorized(req)) return this.challenge(conn.sock, cseq);
+    const path = pathOf(req.uri);
+    if (path.startsWith('/missing')) return reply(404, 'Not Found');
+
+    switch (req.method) {
+      case 'OPTIONS':
+        return reply(200, 'OK', { Public: `OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN${this.quirks.noGetParameter ? '' : ', GET_PARAMETER'}` });
+      case 'DESCRIBE': {
+        const base = this.contentBase(req.uri);
+        const sdp = this.sdp();
+        return reply(200, 'OK', { 'Content-Base': base, 'Content-Type': 'application/sdp' }, sdp);
+      }
+      case 'SETUP': {
+        const tSpec = req.headers.get('transport');
+        const t = tSpec ? parseTransport(tSpec.split(',')[0]!) : undefined;
+        if (!t || t.lowerTransport !== 'TCP') return reply(461, 'Unsupported Transport');
+        if (sessionId && !session) return reply(454, 'Session Not Found');
+        const s = session ?? new Session();
+        if (!session) {
+          conn.sessions.push(s);
+          this.sessions.add(s);
+        }
+        const kind: 'video' | 'audio' = /track2|trackID=1|stream=1/.test(req.uri) ? 'audio' : 'video';
+        const requested = t.interleaved ?? [s.tracks.length * 2, s.tracks.length * 2 + 1];
+        const channel = this.quirks.serverChosenChannels ? 6 + s.tracks.length * 4 : requested[0];
+        const ssrc = randomBytes(4).readUInt32BE(0);
+        const seq = randomBytes(2).readUInt16BE(0);
+        const packetizer =
+          kind === 'video'
+            ? new H264Packetizer({ maxPayloadSize: this.options.maxPayloadSize, payloadType: this.quirks.seed000Sdp ? SEED000_VIDEO_PT : VIDEO_PT, ssrc, initialSequenceNumber: seq })
+            : undefined;
+        s.tracks.push({ kind, control: req.uri, channel, ssrc, seq, rtpBase: randomBytes(4).readUInt32BE(0), packetizer });
+        return reply(200, 'OK', {
+          Transport: `RTP/AVP/TCP;unicast;interleaved=${channel}-${channel + 1};ssrc=${s.tracks.at(-1)!.ssrc.toString(16).toUpperCase().padStart(8, '0')};mode="PLAY"`,
+          Session: `${s.id};timeout=${this.options.sessionTimeout}`,
+        });
+      }
+      case 'PLAY': {
+        if (!session) return reply(454, 'Session Not Found');
+        const rtpInfo = session.tracks
+          .map((tr) => `url=${tr.control};seq=${this.quirks.bogusRtpInfo ? 0 : tr.packetizer?.sequenceNumber ?? tr.seq};rtptime=${this.rtpTime(session, tr)}`)
+          .join(',');
+        const answer = (): void => reply(200, 'OK', { Session: session.id, Range: 'npt=0.000-', 'RTP-Info': rtpInfo });
+        if (this.quirks.dataBeforePlayResponse) {
+          this.startStreaming(conn, session);
+          this.pump(conn, session, 3);
+          answer();
+        } else {
+          answer();
+          this.startStreaming(conn, session);
+        }
+        return;
+      }
+      case 'PAUSE':
+        if (!session) return reply(454, 'Session Not Found');
+        this.stopStreaming(session);
+        return reply(200, 'OK', { Session: session.id });
+      case 'GET_PARAMETER':
+        if (this.quirks.noGetParameter) return reply(405, 'Method Not Allowed');
+        return reply(200, 'OK', session ? { Session: session.id } : {});
+      case 'TEARDOWN':
+        if (session) {
+          this.stopStreaming(session);
+          this.sessions.delete(session);
+          conn.sessions.splice(conn.sessions.indexOf(session), 1);
+        }
+        reply(200, 'OK', session ? { Session: session.id } : {});
+        return;
+      default:
+        return reply(501, 'Not Implemented');
+    }
+  }
+
+  private send(sock: Socket, status: number, reason: string, cseq: string, headers: Record<string, string>, body?: string): void {
+    let bytes = encodeResponse(status, reason, { CSeq: cseq, Server: 'camstream VirtualCamera', ...headers }, body);
+    if (this.quirks.cseqSpelling || this.quirks.bareLf) {
+      let text = bytes.toString('latin1');
+      const split = text.indexOf('\r\n\r\n');
+      let head = text.slice(0, split + 4);
+      const rest = text.slice(split + 4);
+      if (this.quirks.cseqSpelling) head = head.replace(/^CSeq:/m, 'Cseq:');
+      if (this.quirks.bareLf) head = head.replace(/\r\n/g, '\n');
+      text = head + rest;
+      bytes = Buffer.from(text, 'latin1');
+    }
+    this.write(sock, bytes);
+  }
+
+  private write(sock: Socket, bytes: Uint8Array): boolean {
+    if (sock.destroyed) return false;
+    this.stats.bytes += bytes.length;
+    return sock.write(bytes);
+  }
+
+  // --- authentication (server side of RFC 7616 / RFC 2617 / RFC 7617) ---
+
+  private challenge(sock: Socket, cseq: string): void {
+    const a = this.options.auth;
+    const realm = this.options.realm;
+    const headers: [string, string][] = [['CSeq', cseq]];
+    if (a === 'basic' || a === 'both') headers.push(['WWW-Authenticate', `Basic realm="${realm}"`]);
+    if (a === 'digest') headers.push(['WWW-Authenticate', `Digest realm="${realm}", nonce="${this.nonce}", stale=FALSE, qop="auth"`]);
+    if (a === 'digest-noqop' || a === 'both') headers.push(['WWW-Authenticate', `Digest realm="${realm}", nonce="${this.nonce}"`]);
+    this.write(sock, encodeResponse(401, 'Unauthorized', headers));
+  }
+
+  private authorized(req: RequestHead): boolean {
+    const a = this.options.auth;
+    if (a === 'none') return true;
+    const value = req.headers.get('authorization');
+    if (!value) return false;
+    const { username, password } = this.options;
+    if (/^basic /i.test(value)) {
+      if (a !== 'basic' && a !== 'both') return false;
+      return value.slice(6).trim() === Buffer.from(`${username}:${password}`).toString('base64');
+    }
+    const c = parseWwwAuthenticate([value])[0];
+    if (!c || c.scheme.toLowerCase() !== 'digest') return false;
+    const p = c.params;
+    if (p['username'] !== username || p['realm'] !== this.options.realm || p['nonce'] !== this.nonce) return false;
+    const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
+    const ha1 = md5(`${username}:${this.options.realm}:${password}`);
+    const ha2 = md5(`${req.method}:${p['uri'] ?? ''}`);
+    const expected = p['qop'] ? md5(`${ha1}:${this.nonce}:${p['nc'] ?? ''}:${p['cnonce'] ?? ''}:${p['qop']}:${ha2}`) : md5(`${ha1}:${this.nonce}:${ha2}`);
+    if (a === 'digest' && !p['qop']) return false;
+    return p['response'] === expected;
+  }
+
+  // --- description ---
+
+  private contentBase(uri: string): string {
+    if (this.quirks.dahuaContentBase) return `${stripUserinfo(uri)}/`;
+    const u = new URL(stripUserinfo(uri));
+    return `rtsp://${u.host}${u.pathname.replace(/\/?$/, '/')}`;
+  }
+
+  private sdp(): string {
+    if (this.quirks.seed000Sdp) return SEED000_SDP;
+    const sps = Buffer.from(this.media.sps).toString('base64');
+    const pps = Buffer.from(this.media.pps).toString('base64');
+    const pli = Buffer.from(this.media.sps.subarray(1, 4)).toString('hex').toUpperCase();
+    const lines = [
+      'v=0',
+      `o=- ${Date.now()} 1 IN IP4 ${this.options.host}`,
+      's=camstream VirtualCamera',
+      't=0 0',
+      'a=control:*',
+      'a=range:npt=0-',
+      'm=video 0 RTP/AVP 96',
+      'c=IN IP4 0.0.0.0',
+      `a=rtpmap:${VIDEO_PT} H264/90000`,
+      `a=fmtp:${VIDEO_PT} packetization-mode=1;profile-level-id=${pli};sprop-parameter-sets=${sps},${pps}`,
+      `a=framerate:${this.media.fps}`,
+      'a=control:trackID=0',
+    ];
+    if (this.audio) lines.push('m=audio 0 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', 'a=control:trackID=1');
+    return lines.join('\r\n') + '\r\n';
+  }
+
+  // --- streaming ---
+
+  private rtpTime(s: Session, tr: Track): number {
+    const perUnit = CLOCK / this.media.fps;
+    const t = tr.kind === 'video' ? (s.loops * this.media.units.length + s.unitIndex) * perUnit : ((s.loops * this.media.units.length + s.unitIndex) * 8000) / this.media.fps;
+    return (tr.rtpBase + Math.round(t)) >>> 0;
+  }
+
+  private startStreaming(conn: { sock: Socket; closed: boolean; serverCseq: number }, s: Session): void {
+    if (s.playing) return;
+    s.playing = true;
+    s.startedAt = Date.now() - (s.unitIndex * 1000) / this.media.fps;
+    const tick = (): void => {
+      s.timer = undefined;
+      if (!s.playing || conn.closed) return;
+      if (this.options.enforceTimeout && Date.now() - s.lastRequest > this.options.sessionTimeout * 1000) {
+        // Session expired: the camera drops the client (media-stream-library-js #100).
+        conn.sock.destroy();
+        return;
+      }
+      if (this.options.pace === 'fast') {
+        // Write until the socket pushes back, then wait for 'drain' (no unbounded buffering).
+        let budget = 64;
+        while (s.playing && budget-- > 0) if (!this.pump(conn, s, 1)) break;
+        if (!s.playing) return;
+        if (conn.sock.writableNeedDrain) conn.sock.once('drain', () => s.playing && !s.timer && (s.timer = setTimeout(tick, 0)));
+        else s.timer = setTimeout(tick, 0);
+        return;
+      }
+      const due = Math.floor(((Date.now() - s.startedAt) * this.media.fps) / 1000) + 1;
+      const target = s.loops * this.media.units.length + due;
+      let sent = s.loops * this.media.units.length + s.unitIndex;
+      while (s.playing && sent < target) {
+        if (!this.pump(conn, s, 1)) break;
+        sent++;
+      }
+      if (s.playing) s.timer = setTimeout(tick, 1000 / this.media.fps / 2);
+    };
+    s.timer = setTimeout(tick, 0);
+  }
+
+  private stopStreaming(s: Session): void {
+    s.playing = false;
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = undefined;
+  }
+
+  /** Sends `n` access units (plus audio and RTCP as due). Returns false when the session stopped. */
+  private pump(conn: { sock: Socket; closed: boolean; serverCseq: number }, s: Session, n: number): boolean {
+    const video = s.tracks.find((t) => t.kind === 'video');
+    const audio = s.tracks.find((t) => t.kind === 'audio');
+    for (let k = 0; k < n; k++) {
+      if (s.unitIndex >= this.media.units.length) {
+        if (!this.options.loop) {
+          this.stopStreaming(s);
+          return false;
+        }
+        s.unitIndex = 0;
+        s.loops++;
+      }
+      const unit = this.media.units[s.unitIndex]!;
+      if (video) {
+        const ts = this.rtpTime(s, video);
+        if (this.quirks.rtcp && Date.now() >= s.nextRtcp) {
+          this.sendSenderReport(conn.sock, video, ts);
+          s.nextRtcp = Date.now() + 1000;
+        }
+        const p = video.packetizer!;
+        let packets: Uint8Array[];
+        if (this.quirks.markerOnParameterSets) {
+          // Each parameter set packetized as its own "unit": its packet carries the marker bit.
+          packets = [];
+          const rest: Uint8Array[] = [];
+          for (const nal of unit) {
+            const t = nal[0]! & 0x1f;
+            if (t === 7 || t === 8) packets.push(...p.packetize([nal], ts));
+            else rest.push(nal);
+          }
+          packets.push(...p.packetize(rest, ts));
+        } else {
+          packets = p.packetize(unit, ts);
+        }
+        for (const pkt of packets) {
+          if (this.quirks.noMarker) pkt[1]! &= 0x7f;
+          if (!this.sendRtp(conn, s, video, pkt)) return false;
+        }
+        this.stats.units++;
+      }
+      if (audio && this.audio) {
+        // 8000 Hz / fps samples of G.711 per video frame (320 at 25 fps), as one packet.
+        const per = Math.round(8000 / this.media.fps);
+        if (s.audioOffset + per > this.audio.length) s.audioOffset = 0;
+        const ts = this.rtpTime(s, audio);
+        const pkt = buildRtpPacket({ marker: true, payloadType: AUDIO_PT, sequenceNumber: audio.seq, timestamp: ts, ssrc: audio.ssrc }, this.audio.subarray(s.audioOffset, s.audioOffset + per));
+        audio.seq = (audio.seq + 1) & 0xffff;
+        if (!this.sendRtp(conn, s, audio, pkt)) return false;
+        s.audioOffset += per;
+      }
+      if (this.quirks.strayChannel && s.unitIndex % 10 === 5) this.write(conn.sock, encodeInterleaved(30, Buffer.from('stray channel data')));
+      if (this.quirks.serverRequests && s.unitIndex % 25 === 10) {
+        this.write(conn.sock, encodeRequest(s.unitIndex % 2 ? 'OPTIONS' : 'GET_PARAMETER', '*', { CSeq: String(conn.serverCseq++) }));
+      }
+      s.unitIndex++;
+    }
+    return true;
+  }
+
+  private sendRtp(conn: { sock: Socket; closed: boolean }, s: Session, tr: Track, packet: Uint8Array): boolean {
+    const f = this.faults;
+    s.sentPackets++;
+    if (f.stallAfter !== undefined && s.sentPackets > f.stallAfter) {
+      s.stalled = true;
+      this.stopStreaming(s);
+      return false;
+    }
+    const frame = encodeInterleaved(tr.channel, packet);
+    if (f.closeMidFrameAfter !== undefined && s.sentPackets > f.closeMidFrameAfter) {
+      this.write(conn.sock, frame.subarray(0, Math.max(5, frame.length >> 1)));
+      this.stopStreaming(s);
+      conn.sock.end();
+      conn.sock.destroySoon();
+      return false;
+    }
+    if (f.garbageAfter !== undefined && s.sentPackets === f.garbageAfter) {
+      this.write(conn.sock, randomBytes(f.garbageBytes ?? 100).map((b) => (b === 0x24 || b === 0x52 ? 0 : b)));
+    }
+    this.stats.rtpPackets++;
+    this.write(conn.sock, frame);
+    return true;
+  }
+
+  private sendSenderReport(sock: Socket, tr: Track, rtpTs: number): void {
+    // RFC 3550 §6.4.1 SR, no report blocks: V=2 RC=0 PT=200 length=6.
+    const sr = Buffer.alloc(28);
+    sr[0] = 0x80;
+    sr[1] = 200;
+    sr.writeUInt16BE(6, 2);
+    sr.writeUInt32BE(tr.ssrc, 4);
+    const now = Date.now();
+    const secs = Math.floor(now / 1000) + 2208988800;
+    sr.writeUInt32BE(secs >>> 0, 8);
+    sr.writeUInt32BE(Math.floor(((now % 1000) / 1000) * 0x100000000) >>> 0, 12);
+    sr.writeUInt32BE(rtpTs >>> 0, 16);
+    sr.writeUInt32BE(this.stats.rtpPackets >>> 0, 20);
+    sr.writeUInt32BE(this.stats.bytes >>> 0, 24);
+    this.stats.rtcpPackets++;
+    this.write(sock, encodeInterleaved(tr.channel + 1, sr));
+  }
+}
+
+function stripUserinfo(uri: string): string {
+  return uri.replace(/^(rtsps?:\/\/)[^/@]*@/i, '$1');
+}
+
+function pathOf(uri: string): string {
+  const m = /^rtsps?:\/\/[^/]*(\/.*)?$/i.exec(uri);
+  return m?.[1] ?? uri;
+}

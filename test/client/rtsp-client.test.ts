@@ -1,0 +1,175 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RtspClient, type RtspFrame } from '../../src/client/rtsp-client.js';
+import { VirtualCamera, type VirtualCameraOptions } from '../../src/testing/virtual-camera.js';
+import { loadH264 } from '../../src/testing/media-source.js';
+import { splitAnnexB } from '../../src/codec/annex-b.js';
+import { ProtocolError } from '../../src/errors.js';
+
+const media = loadH264();
+let cams: VirtualCamera[] = [];
+afterEach(async () => {
+  await Promise.all(cams.map((c) => c.stop()));
+  cams = [];
+});
+
+async function camera(o: VirtualCameraOptions = {}): Promise<VirtualCamera> {
+  const c = await new VirtualCamera({ pace: 'fast', ...o }).start();
+  cams.push(c);
+  return c;
+}
+
+async function take(client: RtspClient, n: number, mediaType = 'video'): Promise<RtspFrame[]> {
+  const out: RtspFrame[] = [];
+  for await (const f of client.frames()) {
+    if (f.mediaType === mediaType) out.push(f);
+    if (out.length >= n) break;
+  }
+  return out;
+}
+
+/** The NAL units of corpus access unit i (in file order). */
+function corpusNalus(i: number): Buffer[] {
+  return media.units[i % media.units.length]!.map((n) => Buffer.from(n));
+}
+
+describe('RtspClient against the VirtualCamera', () => {
+  it('delivers every access unit of the corpus, NAL for NAL, in order (Digest with qop)', async () => {
+    const cam = await camera({ auth: 'digest', loop: false });
+    const client = new RtspClient(cam.url());
+    const desc = await client.start();
+    expect(desc.authScheme).toBe('Digest');
+    expect(desc.tracks[0]!.codec).toBe('h264');
+    const frames = await take(client, media.units.length);
+    await client.close();
+    expect(frames).toHaveLength(media.units.length);
+    for (let i = 0; i < frames.length; i++) {
+      const got = splitAnnexB(frames[i]!.data).map((n) => Buffer.from(n));
+      expect(got).toEqual(corpusNalus(i));
+    }
+    expect(frames[0]!.keyframe).toBe(true);
+    expect(frames.filter((f) => f.keyframe)).toHaveLength(4);
+    expect(frames[1]!.presentationTime).toBeCloseTo(0.04, 6);
+    expect(client.tracks[0]!.width).toBe(640);
+    expect(client.tracks[0]!.height).toBe(360);
+    expect(client.stats.lostPackets).toBe(0);
+    expect(cam.stats.requests['TEARDOWN']).toBe(1);
+  });
+
+  it('survives the quirk set: bare LF, Cseq spelling, server channels, data before PLAY answer, server requests, stray channel, no marker', async () => {
+    const cam = await camera({
+      quirks: { bareLf: true, cseqSpelling: true, serverChosenChannels: true, dataBeforePlayResponse: true, serverRequests: true, strayChannel: true, noMarker: true, dahuaContentBase: true },
+    });
+    const client = new RtspClient(cam.url());
+    await client.start();
+    const frames = await take(client, 60);
+    await client.close();
+    // Without markers, a unit ends when the next timestamp arrives: all 60 complete and in order.
+    for (let i = 0; i < frames.length; i++) expect(splitAnnexB(frames[i]!.data).map((n) => Buffer.from(n))).toEqual(corpusNalus(i));
+    expect(client.tracks[0]!.rtpChannel).toBe(6);
+    expect(client.stats.strayFrames).toBeGreaterThan(0);
+    expect(client.stats.serverRequests).toBeGreaterThan(0);
+  });
+
+  it('marker on SPS/PPS does not split the access unit', async () => {
+    const cam = await camera({ quirks: { markerOnParameterSets: true } });
+    const client = new RtspClient(cam.url());
+    await client.start();
+    const frames = await take(client, 30);
+    await client.close();
+    for (let i = 0; i < frames.length; i++) expect(splitAnnexB(frames[i]!.data).map((n) => Buffer.from(n))).toEqual(corpusNalus(i));
+  });
+
+  it("parses seed 000's SDP (packetization-mode=28, PCMU) and sets up video and audio", async () => {
+    const cam = await camera({ quirks: { seed000Sdp: true } });
+    const client = new RtspClient(cam.url('/h264'), { media: ['video'] });
+    const desc = await client.describe();
+    expect(desc.tracks.map((t) => `${t.type}/${t.codec}`)).toEqual(['video/h264', 'audio/pcmu']);
+    expect(desc.tracks[0]!.control).toMatch(/\/h264\/track1$/);
+    await client.setup();
+    await client.play();
+    const frames = await take(client, 10);
+    await client.close();
+    expect(frames).toHaveLength(10);
+    expect(splitAnnexB(frames[0]!.data).length).toBeGreaterThan(0);
+  });
+
+  it('a wrong password fails with AUTH_FAILED within a second, and credentials never show', async () => {
+    const cam = await camera({ auth: 'digest', password: 's3cret-pass' });
+    const url = cam.url().replace('s3cret-pass', 'wrong-pw');
+    const client = new RtspClient(url);
+    const t0 = Date.now();
+    const err = await client.describe().catch((e: unknown) => e);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect((err as ProtocolError).code).toBe('AUTH_FAILED');
+    expect(JSON.stringify(err) + String(err)).not.toContain('wrong-pw');
+    await client.close();
+  });
+
+  it('a missing path is a clear RTSP_STATUS 404 error', async () => {
+    const cam = await camera();
+    const client = new RtspClient(cam.url('/missing'));
+    const err = (await client.describe().catch((e: unknown) => e)) as ProtocolError;
+    expect(err.code).toBe('RTSP_STATUS');
+    expect(err.context['status']).toBe(404);
+    await client.close();
+  });
+
+  it('prefers Digest when Basic and Digest are both offered', async () => {
+    const cam = await camera({ auth: 'both' });
+    const client = new RtspClient(cam.url());
+    const d = await client.describe();
+    expect(d.authScheme).toBe('Digest');
+    await client.close();
+  });
+
+  it('a server that closes mid-frame ends frames() with CONNECTION_CLOSED after the complete frames', async () => {
+    const cam = await camera({ faults: { closeMidFrameAfter: 200 } });
+    const client = new RtspClient(cam.url());
+    await client.start();
+    const got: RtspFrame[] = [];
+    const err = await (async () => {
+      for await (const f of client.frames()) got.push(f);
+    })().catch((e: unknown) => e);
+    expect((err as ProtocolError).code).toBe('CONNECTION_CLOSED');
+    expect(got.length).toBeGreaterThan(3);
+    for (let i = 0; i < got.length; i++) expect(splitAnnexB(got[i]!.data).map((n) => Buffer.from(n))).toEqual(corpusNalus(i));
+    await client.close();
+  });
+
+  it('a stalled server ends the session with TIMEOUT', async () => {
+    const cam = await camera({ faults: { stallAfter: 50 } });
+    const client = new RtspClient(cam.url(), { idleTimeoutMs: 700 });
+    await client.start();
+    const err = await (async () => {
+      for await (const _ of client.frames());
+    })().catch((e: unknown) => e);
+    expect((err as ProtocolError).code).toBe('TIMEOUT');
+    await client.close();
+  });
+
+  it('garbage on the socket is reported as a ProtocolError and the stream resyncs', async () => {
+    const cam = await camera({ faults: { garbageAfter: 40, garbageBytes: 300 } });
+    const client = new RtspClient(cam.url());
+    const warnings: ProtocolError[] = [];
+    client.on('warning', (e) => warnings.push(e));
+    await client.start();
+    const frames = await take(client, 40);
+    await client.close();
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings.every((w) => w instanceof ProtocolError)).toBe(true);
+    expect(frames).toHaveLength(40);
+  });
+
+  it('close() releases the socket and timers; the camera sees the connection go', async () => {
+    const cam = await camera();
+    const client = new RtspClient(cam.url());
+    await client.start();
+    await take(client, 5);
+    await client.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(cam.openConnections).toBe(0);
+    const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().filter((h) => h?.constructor?.name === 'Socket' && (h as { remotePort?: number }).remotePort === cam.port);
+    expect(handles).toHaveLength(0);
+  });
+});
