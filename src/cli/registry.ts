@@ -6,6 +6,9 @@ import type { CliCommand, CliIo } from './io.js';
 
 const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   demux: () => import('./commands/demux.js'),
+  probe: () => import('./commands/probe.js'),
+  record: () => import('./commands/record.js'),
+  demo: () => import('./commands/demo.js'),
 };
 
 function usage(): Promise<string> {

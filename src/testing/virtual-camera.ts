@@ -7,16 +7,16 @@
  * Every quirk is a named switch; each cites notes/camera-quirks.md.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { RtspStreamParser, type RtspMessage } from '../rtsp/rtsp-parser.js';
 import { encodeResponse, encodeInterleaved, encodeRequest } from '../rtsp/encode.js';
 import { parseTransport } from '../rtsp/headers.js';
-import { parseWwwAuthenticate } from '../auth/challenge.js';
 import { buildRtpPacket } from '../rtp/rtp-packet.js';
 import { H264Packetizer } from '../codec/h264/packetizer.js';
 import type { RequestHead } from '../message/head-parser.js';
 import { loadG711, loadH264, type H264Source } from './media-source.js';
 import { SEED000_SDP } from './seed-fixtures.js';
+import { DigestServer } from './digest-server.js';
 
 export interface RtspQuirks {
   /** Response heads end lines with bare LF (seed 000 shows mixed line ends). */
@@ -153,7 +153,7 @@ export class VirtualCamera {
   private readonly sessions = new Set<Session>();
   private readonly media: H264Source;
   private readonly audio: Uint8Array | undefined;
-  private readonly nonce = randomBytes(16).toString('hex');
+  private readonly digest: DigestServer;
   private listenPort: number;
 
   constructor(opts: VirtualCameraOptions = {}) {
@@ -175,6 +175,7 @@ export class VirtualCamera {
     this.listenPort = opts.port ?? 0;
     this.media = opts.h264 ?? loadH264();
     this.audio = this.options.audio ? loadG711() : undefined;
+    this.digest = new DigestServer({ mode: this.options.auth, username: this.options.username, password: this.options.password, realm: this.options.realm });
   }
 
   get port(): number {
@@ -357,35 +358,13 @@ export class VirtualCamera {
   // --- authentication (server side of RFC 7616 / RFC 2617 / RFC 7617) ---
 
   private challenge(sock: Socket, cseq: string): void {
-    const a = this.options.auth;
-    const realm = this.options.realm;
     const headers: [string, string][] = [['CSeq', cseq]];
-    if (a === 'basic' || a === 'both') headers.push(['WWW-Authenticate', `Basic realm="${realm}"`]);
-    if (a === 'digest') headers.push(['WWW-Authenticate', `Digest realm="${realm}", nonce="${this.nonce}", stale=FALSE, qop="auth"`]);
-    if (a === 'digest-noqop' || a === 'both') headers.push(['WWW-Authenticate', `Digest realm="${realm}", nonce="${this.nonce}"`]);
+    for (const c of this.digest.challenges()) headers.push(['WWW-Authenticate', c]);
     this.write(sock, encodeResponse(401, 'Unauthorized', headers));
   }
 
   private authorized(req: RequestHead): boolean {
-    const a = this.options.auth;
-    if (a === 'none') return true;
-    const value = req.headers.get('authorization');
-    if (!value) return false;
-    const { username, password } = this.options;
-    if (/^basic /i.test(value)) {
-      if (a !== 'basic' && a !== 'both') return false;
-      return value.slice(6).trim() === Buffer.from(`${username}:${password}`).toString('base64');
-    }
-    const c = parseWwwAuthenticate([value])[0];
-    if (!c || c.scheme.toLowerCase() !== 'digest') return false;
-    const p = c.params;
-    if (p['username'] !== username || p['realm'] !== this.options.realm || p['nonce'] !== this.nonce) return false;
-    const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
-    const ha1 = md5(`${username}:${this.options.realm}:${password}`);
-    const ha2 = md5(`${req.method}:${p['uri'] ?? ''}`);
-    const expected = p['qop'] ? md5(`${ha1}:${this.nonce}:${p['nc'] ?? ''}:${p['cnonce'] ?? ''}:${p['qop']}:${ha2}`) : md5(`${ha1}:${this.nonce}:${ha2}`);
-    if (a === 'digest' && !p['qop']) return false;
-    return p['response'] === expected;
+    return this.digest.check(req.method, req.headers.get('authorization')) === 'ok';
   }
 
   // --- description ---

@@ -1,0 +1,106 @@
+/**
+ * `camstream probe <rtsp-url> [--json]` (issue 3): what a camera offers — server, methods, auth
+ * scheme, SDP, tracks and codec parameters — without starting media. Credentials are never printed.
+ */
+import { RtspClient, type RtspDescription } from '../../client/rtsp-client.js';
+import { decodeH264Sprop } from '../../codec/h264/sprop.js';
+import { parseH264Sps } from '../../codec/h264/sps.js';
+import { ProtocolError } from '../../errors.js';
+import { parseArgs, UsageError } from '../args.js';
+import { write, type CliIo } from '../io.js';
+
+export const summary = 'show what an RTSP camera offers: server, methods, auth, SDP, tracks, codec parameters';
+
+const HELP = `usage: camstream probe <rtsp://[user:pass@]host[:port]/path> [--json] [--timeout MS]
+
+  --json        one JSON object on stdout instead of the readable report
+  --timeout MS  per-request timeout (default 10000)
+Credentials in the URL are used, never printed.
+`;
+
+export interface TrackReport {
+  index: number;
+  type: string;
+  codec: string;
+  supported: boolean;
+  payloadType: number;
+  clockRate: number;
+  channels?: number;
+  control: string;
+  fmtp: Record<string, string>;
+  width?: number;
+  height?: number;
+  profile?: string;
+  codecString?: string;
+  framerate?: number;
+}
+
+export function trackReport(d: RtspDescription): TrackReport[] {
+  return d.tracks.map((t) => {
+    const r: TrackReport = { index: t.index, type: t.type, codec: t.codec, supported: t.supported, payloadType: t.payloadType, clockRate: t.clockRate, control: t.control, fmtp: t.fmtp };
+    if (t.channels !== undefined) r.channels = t.channels;
+    if (t.media.framerate !== undefined) r.framerate = t.media.framerate;
+    const sprop = t.fmtp['sprop-parameter-sets'];
+    if (t.codec === 'h264' && sprop) {
+      try {
+        const sps = decodeH264Sprop(sprop).sps;
+        if (sps) {
+          const info = parseH264Sps(sps);
+          r.width = info.width;
+          r.height = info.height;
+          r.codecString = info.codecString;
+          r.profile = `profile_idc ${info.profileIdc}, level ${(info.levelIdc / 10).toFixed(1)}`;
+        }
+      } catch {
+        // An unusable sprop is common (retina #42): the in-band SPS decides later.
+      }
+    }
+    return r;
+  });
+}
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const a = parseArgs(argv, { flags: ['--json'], options: ['--timeout'] });
+  if (a.help) {
+    await write(io.stdout, HELP);
+    return 0;
+  }
+  const url = a.positionals[0];
+  if (!url || a.positionals.length > 1) throw new UsageError('probe takes exactly one rtsp:// URL (see --help)');
+  const timeout = a.options.get('--timeout');
+  const client = new RtspClient(url, { requestTimeoutMs: timeout ? Number(timeout) : 10_000, keepalive: false });
+  try {
+    const d = await client.describe();
+    const tracks = trackReport(d);
+    if (a.flags.has('--json')) {
+      const { sdp: _sdp, tracks: _t, ...rest } = d;
+      await write(io.stdout, JSON.stringify({ ...rest, tracks }) + '\n');
+    } else {
+      const lines = [
+        `url:       ${d.url}`,
+        `server:    ${d.server ?? '(not given)'}`,
+        `methods:   ${d.methods.join(', ') || '(OPTIONS gave no Public header)'}`,
+        `auth:      ${d.authScheme ? `${d.authScheme}${d.authAlgorithm ? ` (${d.authAlgorithm})` : ''}` : 'none asked'}`,
+        `base:      ${d.contentBase}`,
+        `tracks:    ${tracks.length}`,
+      ];
+      for (const t of tracks) {
+        const dims = t.width ? ` ${t.width}x${t.height}` : '';
+        const extra = [t.codecString, t.profile, t.framerate ? `${t.framerate} fps` : undefined, t.channels ? `${t.channels} ch` : undefined].filter(Boolean).join(', ');
+        lines.push(`  #${t.index} ${t.type} ${t.codec}${t.supported ? '' : ' (not supported)'} pt ${t.payloadType} @ ${t.clockRate} Hz${dims}${extra ? ` — ${extra}` : ''}`);
+        lines.push(`     control ${t.control}`);
+        const fmtp = Object.entries(t.fmtp).map(([k, v]) => `${k}=${v}`).join(';');
+        if (fmtp) lines.push(`     fmtp ${fmtp}`);
+      }
+      lines.push('sdp:', ...d.sdpText.trimEnd().split(/\r?\n/).map((l) => `  ${l}`));
+      await write(io.stdout, lines.join('\n') + '\n');
+    }
+    return 0;
+  } catch (e) {
+    const msg = e instanceof ProtocolError ? `${e.message}` : e instanceof Error ? e.message : String(e);
+    io.stderr.write(`camstream probe: ${msg}\n`);
+    return 1;
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * `camstream record <url> [--duration S] [--frames N] -o out.h264` (issue 3; http(s):// DH streams
+ * per issue 4 via record-http). RTSP over TCP interleaved; the first video track's access units are
+ * written as an Annex-B elementary stream. A live progress line on a TTY, a summary at the end.
+ * Ctrl-C (SIGINT) ends the recording cleanly (TEARDOWN, file closed).
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { RtspClient } from '../../client/rtsp-client.js';
+import { ProtocolError } from '../../errors.js';
+import { redactUrl } from '../../rtsp/url.js';
+import { numberOption, parseArgs, UsageError } from '../args.js';
+import { write, type CliIo } from '../io.js';
+import { ProgressLine } from '../progress.js';
+
+export const summary = 'record the video of an RTSP camera (or a DH stream over HTTP) to a file';
+
+const HELP = `usage: camstream record <url> -o OUT [--duration S] [--frames N] [--transport tcp] [--json]
+
+  <url>           rtsp://[user:pass@]host[:port]/path  or an http(s):// DH stream (realmonitor.cgi ...)
+  -o, --out OUT   output file: Annex-B .h264/.h265 elementary stream (http: also .dav for raw bytes)
+  --duration S    stop after S seconds
+  --frames N      stop after N video frames
+  --transport T   tcp (default; RTP over the RTSP connection, RFC 2326 §10.12)
+  --json          print the final summary as JSON on stdout
+Without --duration or --frames, records until Ctrl-C.
+`;
+
+export interface RecordResult {
+  frames: number;
+  keyframes: number;
+  bytes: number;
+  lost: number;
+  droppedUnits: number;
+  seconds: number;
+  codec: string;
+  width?: number;
+  height?: number;
+}
+
+function writeAsync(out: WriteStream, data: Uint8Array): Promise<void> | undefined {
+  if (out.write(data)) return undefined;
+  return new Promise((resolve) => out.once('drain', resolve));
+}
+
+export async function recordRtsp(url: string, o: { out: string; durationS?: number; frames?: number; signal?: AbortSignal }, io: CliIo): Promise<RecordResult> {
+  const client = new RtspClient(url, { media: ['video'], signal: o.signal });
+  const file = createWriteStream(o.out);
+  const progress = new ProgressLine(io.stderr, `recording ${redactUrl(url)}`);
+  const res: RecordResult = { frames: 0, keyframes: 0, bytes: 0, lost: 0, droppedUnits: 0, seconds: 0, codec: '' };
+  const t0 = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await client.start();
+    const track = client.tracks.find((t) => t.rtpChannel !== undefined);
+    res.codec = track?.codec ?? '';
+    if (o.durationS) timer = setTimeout(() => void client.close(), o.durationS * 1000);
+    let started = false;
+    for await (const f of client.frames()) {
+      // A recording starts at a keyframe: frames before the first IDR cannot be decoded.
+      if (!started && !f.keyframe) continue;
+      started = true;
+      res.frames++;
+      if (f.keyframe) res.keyframes++;
+      res.bytes += f.data.length;
+      const w = writeAsync(file, f.data);
+      if (w) await w;
+      res.lost = client.stats.lostPackets;
+      progress.update({ frames: res.frames, bytes: res.bytes, losses: client.stats.droppedUnits, keyframes: res.keyframes });
+      if (o.frames && res.frames >= o.frames) break;
+    }
+  } finally {
+    if (timer) clearTimeout(timer);
+    await client.close();
+    await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  }
+  const t = client.tracks.find((x) => x.rtpChannel !== undefined);
+  if (t?.width) res.width = t.width;
+  if (t?.height) res.height = t.height;
+  res.lost = client.stats.lostPackets;
+  res.droppedUnits = client.stats.droppedUnits;
+  res.seconds = (Date.now() - t0) / 1000;
+  progress.finish({ frames: res.frames, bytes: res.bytes, losses: res.droppedUnits, keyframes: res.keyframes }, `-> ${o.out}`);
+  return res;
+}
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const a = parseArgs(argv, { flags: ['--json'], options: ['--out', '--duration', '--frames', '--transport'], aliases: { '-o': '--out' } });
+  if (a.help) {
+    await write(io.stdout, HELP);
+    return 0;
+  }
+  const url = a.positionals[0];
+  const out = a.options.get('--out');
+  if (!url || a.positionals.length > 1) throw new UsageError('record takes one URL (see --help)');
+  if (!out) throw new UsageError('record needs -o OUT');
+  const transport = a.options.get('--transport') ?? 'tcp';
+  if (transport !== 'tcp') throw new UsageError(`--transport ${transport}: only tcp is supported (RTP interleaved on the RTSP connection)`);
+  const durationS = numberOption(a, '--duration');
+  const frames = numberOption(a, '--frames');
+  if (/^https?:\/\//i.test(url)) {
+    const { recordHttp } = await import('./record-http.js');
+    return recordHttp(url, { out, durationS, frames }, io);
+  }
+  if (!/^rtsps?:\/\//i.test(url)) throw new UsageError(`unsupported URL scheme: ${redactUrl(url)}`);
+  const ac = new AbortController();
+  const onSigint = (): void => ac.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const r = await recordRtsp(url, { out, durationS, frames, signal: ac.signal }, io);
+    if (a.flags.has('--json')) await write(io.stdout, JSON.stringify(r) + '\n');
+    return 0;
+  } catch (e) {
+    if (e instanceof ProtocolError && e.code === 'ABORTED') return 0; // Ctrl-C: file already closed
+    io.stderr.write(`camstream record: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
