@@ -22,7 +22,9 @@ import type { Headers } from '../message/headers.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { RtpPacketView, RtpStatus, rtpError } from '../rtp/rtp-packet.js';
 import { SeqEvent, SequenceTracker, TimestampExtender } from '../rtp/sequence.js';
-import { RtpClockMapper, tryParseRtcp, type RtcpPacket } from '../rtp/rtcp.js';
+import { RtpClockMapper, buildReceiverReport, lastSrField, tryParseRtcp, type RtcpPacket, type RtcpReportBlock } from '../rtp/rtcp.js';
+import { encodeInterleaved } from '../rtsp/encode.js';
+import { randomBytes } from 'node:crypto';
 import type { AccessUnit, Depacketizer, Frame } from '../codec/types.js';
 import { AsyncQueue } from './async-queue.js';
 import { createDepacketizer, codecOf } from './depacketizers.js';
@@ -60,6 +62,14 @@ export interface RtspClientOptions {
   maxAccessUnitSize?: number;
   /** rtsps:// certificate check (default true; cameras often have self-signed certificates). */
   rejectUnauthorized?: boolean;
+  /**
+   * Send RTCP receiver reports on the interleaved RTCP channel every N ms (default 5000; 0 = never).
+   * Some cameras stop streaming without them (gortsplib client.go: "some cameras require a maximum of
+   * 5secs"; RFC 3550 §6.2).
+   */
+  receiverReportIntervalMs?: number;
+  /** Emit a 'stats' event with a snapshot every N ms while playing (default 1000). */
+  statsIntervalMs?: number;
 }
 
 export interface RtspTrack {
@@ -134,6 +144,8 @@ export interface RtspClientEvents {
   rtcp: [track: RtspTrack, packets: RtcpPacket[]];
   /** Non-fatal problems: dropped units, bad packets, unanswered keepalives. */
   warning: [error: ProtocolError];
+  /** A snapshot of the counters, every `statsIntervalMs` while playing. */
+  stats: [stats: RtspStats];
   close: [];
 }
 
@@ -155,6 +167,10 @@ interface TrackState {
   firstTs: number | undefined;
   /** A loss was seen since the last delivered unit: the next one carries `discontinuity`. */
   discontinuity: boolean;
+  /** Last SR from this source: LSR field and arrival time, for the RR's DLSR (RFC 3550 §6.4.1). */
+  lastSr: number;
+  lastSrAt: number;
+  mediaSsrc: number | undefined;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 305, 307, 308]);
@@ -198,6 +214,8 @@ export class RtspClient extends EventEmitter {
   private readonly states: TrackState[] = [];
   private readonly queue: AsyncQueue<RtspFrame>;
   private keepaliveTimer: NodeJS.Timeout | undefined;
+  private reportTimer: NodeJS.Timeout | undefined;
+  private readonly ownSsrc = randomBytes(4).readUInt32BE(0);
   private idleTimer: NodeJS.Timeout | undefined;
   private lastData = 0;
   private playing = false;
@@ -316,6 +334,7 @@ export class RtspClient extends EventEmitter {
     if (opts.scale !== undefined) headers['Scale'] = String(opts.scale);
     this.playing = true;
     this.armIdle();
+    this.startReports();
     const res = await this.request('PLAY', this.aggregateUrl(), headers);
     const info = (res.head as ResponseHead).headers.get('rtp-info');
     if (info) this.applyRtpInfo(parseRtpInfo(info));
@@ -523,6 +542,9 @@ export class RtspClient extends EventEmitter {
       clock: new RtpClockMapper(t.clockRate),
       firstTs: undefined,
       discontinuity: false,
+      lastSr: 0,
+      lastSrAt: 0,
+      mediaSsrc: undefined,
     };
     const dep = createDepacketizer(t, {
       output: this.options.output ?? 'annexb',
@@ -562,6 +584,7 @@ export class RtspClient extends EventEmitter {
       return;
     }
     this.stats.rtpPackets++;
+    s.mediaSsrc = p.ssrc;
     if (this.listenerCount('rtp') > 0) this.emit('rtp', s.track, p);
     const ev = s.seq.push(p.sequenceNumber);
     if (ev === SeqEvent.Duplicate || ev === SeqEvent.Old) {
@@ -583,7 +606,12 @@ export class RtspClient extends EventEmitter {
       return;
     }
     this.stats.rtcpPackets++;
-    for (const pk of r) if (pk.type === 'sr') s.clock.onSenderReport(pk);
+    for (const pk of r) {
+      if (pk.type !== 'sr') continue;
+      s.clock.onSenderReport(pk);
+      s.lastSr = lastSrField(pk);
+      s.lastSrAt = Date.now();
+    }
     if (this.listenerCount('rtcp') > 0) this.emit('rtcp', s.track, r);
   }
 
@@ -638,6 +666,43 @@ export class RtspClient extends EventEmitter {
     this.keepaliveTimer.unref?.();
   }
 
+  /** Receiver reports (RFC 3550 §6.4.2) and the periodic 'stats' event. */
+  private startReports(): void {
+    if (this.reportTimer) return;
+    const rrEvery = this.options.receiverReportIntervalMs ?? 5000;
+    const statsEvery = this.options.statsIntervalMs ?? 1000;
+    let lastRr = Date.now();
+    this.reportTimer = setInterval(() => {
+      if (!this.playing) return;
+      if (this.listenerCount('stats') > 0) this.emit('stats', { ...this.stats });
+      if (rrEvery > 0 && Date.now() - lastRr >= rrEvery) {
+        lastRr = Date.now();
+        this.sendReceiverReports();
+      }
+    }, Math.max(100, Math.min(statsEvery, rrEvery > 0 ? rrEvery : statsEvery)));
+    this.reportTimer.unref?.();
+  }
+
+  private sendReceiverReports(): void {
+    const sock = this.sock;
+    if (!sock || sock.destroyed) return;
+    for (const s of this.states) {
+      if (s.track.rtcpChannel === undefined || s.mediaSsrc === undefined) continue;
+      const c = s.seq.takeReportCounters();
+      const block: RtcpReportBlock = {
+        ssrc: s.mediaSsrc,
+        fractionLost: c.fractionLost,
+        cumulativeLost: c.cumulativeLost,
+        extendedHighestSeq: c.extendedHighestSeq,
+        jitter: 0,
+        lastSr: s.lastSr,
+        // DLSR in 1/65536 s since that SR arrived (0 when none yet).
+        delaySinceLastSr: s.lastSrAt ? Math.min(0xffffffff, Math.round(((Date.now() - s.lastSrAt) / 1000) * 65536)) : 0,
+      };
+      sock.write(encodeInterleaved(s.track.rtcpChannel, buildReceiverReport({ ssrc: this.ownSsrc, reports: [block], cname: 'camstream' })));
+    }
+  }
+
   private armIdle(): void {
     const idle = this.options.idleTimeoutMs ?? 20_000;
     if (idle <= 0 || this.idleTimer) return;
@@ -684,6 +749,8 @@ export class RtspClient extends EventEmitter {
     this.playing = false;
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     this.keepaliveTimer = undefined;
+    if (this.reportTimer) clearInterval(this.reportTimer);
+    this.reportTimer = undefined;
     this.disarmIdle();
     for (const s of this.states) s.depacketizer.flush();
     this.rejectAll(this.failure ?? new ProtocolError('CONNECTION_CLOSED', 'client closed', { context: this.ctx() }));

@@ -264,6 +264,9 @@ export class VirtualCamera {
     if (req.method !== 'OPTIONS' && !this.authorized(req)) return this.challenge(conn.sock, cseq);
     const path = pathOf(req.uri);
     if (path.startsWith('/missing')) return reply(404, 'Not Found');
+    // '/redirect/<rest>' answers 302 to '/<rest>'; '/redirect-loop' redirects to itself.
+    if (path.startsWith('/redirect-loop')) return reply(302, 'Found', { Location: req.uri });
+    if (path.startsWith('/redirect/')) return reply(302, 'Found', { Location: req.uri.replace('/redirect/', '/') });
 
     switch (req.method) {
       case 'OPTIONS':

@@ -173,3 +173,70 @@ describe('RtspClient against the VirtualCamera', () => {
     expect(handles).toHaveLength(0);
   });
 });
+
+describe('RtspClient session services', () => {
+  it('maps RTP time to wall-clock time from RTCP sender reports and sends receiver reports', async () => {
+    const cam = await camera({ pace: 'realtime' });
+    const client = new RtspClient(cam.url(), { receiverReportIntervalMs: 200, statsIntervalMs: 100 });
+    const snapshots: number[] = [];
+    client.on('stats', (s) => snapshots.push(s.frames));
+    await client.start();
+    const t0 = Date.now();
+    const frames = await take(client, 15);
+    await client.close();
+    const timed = frames.filter((f) => f.wallClockMs !== undefined);
+    expect(timed.length).toBeGreaterThan(0);
+    for (const f of timed) expect(Math.abs(f.wallClockMs! - Date.now())).toBeLessThan(5000);
+    // Consecutive frames are 40 ms apart on the wall clock too (25 fps).
+    const a = timed[0]!;
+    const b = timed.at(-1)!;
+    expect((b.wallClockMs! - a.wallClockMs!) / (b.presentationTime - a.presentationTime)).toBeCloseTo(1000, 0);
+    expect(Date.now() - t0).toBeGreaterThan(300);
+    expect(cam.stats.receivedInterleaved).toBeGreaterThan(0); // our RRs reached the camera
+    expect(snapshots.length).toBeGreaterThan(0);
+  });
+
+  it('follows redirects, and a redirect loop is a bounded RTSP_REDIRECT_LOOP error', async () => {
+    const cam = await camera();
+    const ok = new RtspClient(cam.url('/redirect/cam/realmonitor?channel=1&subtype=0'));
+    const d = await ok.describe();
+    expect(d.url).toMatch(/\/cam\/realmonitor\?channel=1&subtype=0$/);
+    await ok.close();
+    const loop = new RtspClient(cam.url('/redirect-loop'), { maxRedirects: 2 });
+    const e = (await loop.describe().catch((x: unknown) => x)) as ProtocolError;
+    expect(e.code).toBe('RTSP_REDIRECT_LOOP');
+    await loop.close();
+  });
+
+  it('an AbortSignal ends frames() with ABORTED and releases the connection', async () => {
+    const cam = await camera({ pace: 'realtime' });
+    const ac = new AbortController();
+    const client = new RtspClient(cam.url(), { signal: ac.signal });
+    await client.start();
+    setTimeout(() => ac.abort(), 200);
+    const e = await (async () => {
+      for await (const _ of client.frames());
+    })().catch((x: unknown) => x);
+    expect((e as ProtocolError).code).toBe('ABORTED');
+    await client.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(cam.openConnections).toBe(0);
+  });
+
+  it('AVCC output carries 4-byte lengths and the avc1 codec string is known', async () => {
+    const cam = await camera({ loop: false });
+    const client = new RtspClient(cam.url(), { output: 'avcc' });
+    await client.start();
+    const [f] = await take(client, 1);
+    await client.close();
+    const data = Buffer.from(f!.data);
+    let o = 0;
+    for (const n of corpusNalus(0)) {
+      expect(data.readUInt32BE(o)).toBe(n.length);
+      expect(data.subarray(o + 4, o + 4 + n.length)).toEqual(n);
+      o += 4 + n.length;
+    }
+    expect(o).toBe(data.length);
+    expect(client.tracks[0]!.codecString).toMatch(/^avc1\.42c01e$/i);
+  });
+});
