@@ -58,8 +58,14 @@ export type ErrorCode =
   | 'H264_BAD_SPS'
   | 'H265_BAD_PAYLOAD'
   | 'H265_FRAGMENT_LOST'
+  | 'H265_UNSUPPORTED' // PACI (RFC 7798 §4.4.4)
+  | 'H265_BAD_SPS'
   | 'JPEG_BAD_PAYLOAD'
+  | 'JPEG_UNSUPPORTED' // RFC 2435 type other than 0/1/64/65, reserved Q
+  | 'JPEG_FRAGMENT_LOST'
   | 'AAC_BAD_PAYLOAD'
+  | 'AAC_FRAGMENT_LOST'
+  | 'AAC_BAD_CONFIG' // fmtp config / AudioSpecificConfig unusable
   | 'AU_TOO_LARGE' // access unit over its cap
   // multipart / HTTP
   | 'MULTIPART_NO_BOUNDARY'

@@ -34,3 +34,31 @@ export { DhavDemuxer, dhavDateToMs } from './dh/dhav-demuxer.js';
 export { sniff, AutoDemuxer, createDemuxer } from './dh/sniff.js';
 export type { SniffResult } from './dh/sniff.js';
 export type { DhFrame, DhEvent, DhSink, DhStats, DhMeta, DhCodec, DhFormat, FrameKind, DhDemuxerOptions, DhTimeZone, DhEventFlags, DhGap } from './dh/types.js';
+// RTP / RTCP
+export { RtpPacketView, RtpStatus, rtpStatusText, parseRtpPacket, rtpError, buildRtpPacket, writeRtpHeader, RTP_HEADER_SIZE } from './rtp/rtp-packet.js';
+export type { RtpHeaderFields } from './rtp/rtp-packet.js';
+export { SequenceTracker, SeqEvent, TimestampExtender } from './rtp/sequence.js';
+export { parseRtcp, tryParseRtcp, RtpClockMapper, buildReceiverReport, lastSrField, ntpToUnixMs } from './rtp/rtcp.js';
+export type { RtcpPacket, RtcpSenderReport, RtcpReceiverReport, RtcpSdes, RtcpBye, RtcpOther, RtcpReportBlock, ReceiverReportInit } from './rtp/rtcp.js';
+// codecs
+export type { AccessUnit, Frame, CodecName, RtpPayloadPacket, AccessUnitSink, Depacketizer, LossMode } from './codec/types.js';
+export { splitAnnexB, joinAnnexB, forEachAnnexBNal } from './codec/annex-b.js';
+export { H264Depacketizer } from './codec/h264/depacketizer.js';
+export type { H264DepacketizerOptions, H264DepacketizerStats } from './codec/h264/depacketizer.js';
+export { H264Packetizer } from './codec/h264/packetizer.js';
+export type { H264PacketizerOptions } from './codec/h264/packetizer.js';
+export { parseH264Sps, buildAvcDecoderConfig, avc1CodecString } from './codec/h264/sps.js';
+export type { H264SpsInfo } from './codec/h264/sps.js';
+export { decodeH264Sprop, decodeSpropNalus } from './codec/h264/sprop.js';
+// RTSP client
+export { RtspClient, VERSION } from './client/rtsp-client.js';
+export type { RtspClientOptions, RtspTrack, RtspDescription, RtspFrame, RtspStats, RtspClientEvents } from './client/rtsp-client.js';
+// HTTP camera client (issue 4)
+export { httpRequest, expectOk, throwIfCameraError, USER_AGENT } from './http/client.js';
+export type { HttpRequestOptions, HttpResponse } from './http/client.js';
+export { ChunkedDecoder } from './http/chunked.js';
+export type { ChunkedLimits } from './http/chunked.js';
+export { parseHttpUrl, redactHttpUrl } from './http/url.js';
+export type { HttpUrl } from './http/url.js';
+export { CameraHttp, formatCameraTime } from './http/camera.js';
+export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer } from './http/camera.js';

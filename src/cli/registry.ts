@@ -6,6 +6,8 @@ import type { CliCommand, CliIo } from './io.js';
 
 const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   demux: () => import('./commands/demux.js'),
+  mjpeg: () => import('./commands/mjpeg.js'),
+  events: () => import('./commands/events.js'),
   probe: () => import('./commands/probe.js'),
   record: () => import('./commands/record.js'),
   demo: () => import('./commands/demo.js'),

@@ -5,6 +5,10 @@
 import type { ProtocolError } from '../errors.js';
 import type { AccessUnit, Depacketizer, CodecName } from '../codec/types.js';
 import { H264Depacketizer } from '../codec/h264/depacketizer.js';
+import { H265Depacketizer } from '../codec/h265/depacketizer.js';
+import { G711Depacketizer } from '../codec/g711/depacketizer.js';
+import { AacDepacketizer } from '../codec/aac/depacketizer.js';
+import { JpegDepacketizer } from '../codec/jpeg/depacketizer.js';
 
 export interface DepacketizerSetup {
   output: 'annexb' | 'avcc';
@@ -22,14 +26,34 @@ export interface TrackLike {
   fmtp: Record<string, string>;
   clockRate: number;
   channels: number | undefined;
+  /** The SDP media section, for `a=x-dimensions` (JPEG over 2040 px). */
+  media?: { dimensions?: { width: number; height: number } | undefined };
 }
 
 /** Our codec name for an rtpmap encoding (case-insensitive) or static payload type; undefined when unsupported. */
 export function codecOf(encoding: string, payloadType: number): CodecName | undefined {
   const e = encoding.toUpperCase();
-  if (e === 'H264') return 'h264';
-  if (e === '' && payloadType === 0) return undefined;
-  return undefined;
+  switch (e) {
+    case 'H264':
+      return 'h264';
+    case 'H265':
+    case 'HEVC':
+      return 'h265';
+    case 'PCMU':
+      return 'pcmu';
+    case 'PCMA':
+      return 'pcma';
+    case 'JPEG':
+      return 'jpeg';
+    case 'MPEG4-GENERIC':
+      // RFC 3640 carries other MPEG-4 streams too; the mode is checked when the depacketizer is made.
+      return 'aac';
+    case '':
+      // RFC 3551 §6 static payload types, for an m= line without rtpmap.
+      return payloadType === 0 ? 'pcmu' : payloadType === 8 ? 'pcma' : payloadType === 26 ? 'jpeg' : undefined;
+    default:
+      return undefined;
+  }
 }
 
 export function createDepacketizer(t: TrackLike, s: DepacketizerSetup): Depacketizer | undefined {
@@ -57,6 +81,126 @@ export function createDepacketizer(t: TrackLike, s: DepacketizerSetup): Depacket
           context: s.context,
         },
       );
+      return d;
+    }
+    case 'h265': {
+      let known = '';
+      const d: H265Depacketizer = new H265Depacketizer(
+        {
+          onUnit: (u) => {
+            const info = d.spsInfo;
+            if (info && info.codecString !== known) {
+              known = info.codecString;
+              s.onInfo({ width: info.width, height: info.height, codecString: info.codecString });
+            }
+            s.onUnit(u);
+          },
+          onError: s.onError,
+        },
+        {
+          output: s.output,
+          lossMode: s.lossMode,
+          maxAccessUnitSize: s.maxAccessUnitSize,
+          spropVps: t.fmtp['sprop-vps'],
+          spropSps: t.fmtp['sprop-sps'],
+          spropPps: t.fmtp['sprop-pps'],
+          spropMaxDonDiff: t.fmtp['sprop-max-don-diff'],
+          context: s.context,
+        },
+      );
+      return d;
+    }
+    case 'pcmu':
+    case 'pcma':
+      return new G711Depacketizer({ onUnit: s.onUnit, onError: s.onError }, { codec: t.codec, sampleRate: t.clockRate || 8000, channels: t.channels ?? 1 });
+    case 'aac': {
+      // Only the AAC modes: AAC-hbr (and AAC-lbr, same layout with other lengths) per RFC 3640 §3.3.5-6.
+      const mode = (t.fmtp.mode ?? '').toLowerCase();
+      if (mode !== 'aac-hbr' && mode !== 'aac-lbr') return undefined;
+      // Throws AAC_BAD_CONFIG (the client reports it) when the config is unusable.
+      return new AacDepacketizer(
+        { onUnit: s.onUnit, onError: s.onError },
+        { fmtp: t.fmtp, clockRate: t.clockRate, channels: t.channels, lossMode: s.lossMode, context: s.context, ...(s.maxAccessUnitSize ? { maxAccessUnitSize: s.maxAccessUnitSize } : {}) },
+      );
+    }
+    case 'jpeg': {
+      const dim = t.media?.dimensions;
+      const d = new JpegDepacketizer(
+        {
+          onUnit: (u) => {
+            if (d.width !== w || d.height !== h) {
+              w = d.width;
+              h = d.height;
+              s.onInfo({ width: w, height: h });
+            }
+            s.onUnit(u);
+          },
+          onError: s.onError,
+        },
+        { lossMode: s.lossMode, context: s.context, ...(s.maxAccessUnitSize ? { maxAccessUnitSize: s.maxAccessUnitSize } : {}), ...(dim ? { width: dim.width, height: dim.height } : {}) },
+      );
+      let w = 0;
+      let h = 0;
+      return d;
+    }
+    case 'h265': {
+      let known = '';
+      const d: H265Depacketizer = new H265Depacketizer(
+        {
+          onUnit: (u) => {
+            const info = d.spsInfo;
+            if (info && info.codecString !== known) {
+              known = info.codecString;
+              s.onInfo({ width: info.width, height: info.height, codecString: info.codecString });
+            }
+            s.onUnit(u);
+          },
+          onError: s.onError,
+        },
+        {
+          output: s.output,
+          lossMode: s.lossMode,
+          maxAccessUnitSize: s.maxAccessUnitSize,
+          spropVps: t.fmtp['sprop-vps'],
+          spropSps: t.fmtp['sprop-sps'],
+          spropPps: t.fmtp['sprop-pps'],
+          spropMaxDonDiff: t.fmtp['sprop-max-don-diff'],
+          context: s.context,
+        },
+      );
+      return d;
+    }
+    case 'pcmu':
+    case 'pcma':
+      return new G711Depacketizer({ onUnit: s.onUnit, onError: s.onError }, { codec: t.codec, sampleRate: t.clockRate || 8000, channels: t.channels ?? 1 });
+    case 'aac': {
+      // Only the AAC modes: AAC-hbr (and AAC-lbr, same layout with other lengths) per RFC 3640 §3.3.5-6.
+      const mode = (t.fmtp.mode ?? '').toLowerCase();
+      if (mode !== 'aac-hbr' && mode !== 'aac-lbr') return undefined;
+      // Throws AAC_BAD_CONFIG (the client reports it) when the config is unusable.
+      return new AacDepacketizer(
+        { onUnit: s.onUnit, onError: s.onError },
+        { fmtp: t.fmtp, clockRate: t.clockRate, channels: t.channels, lossMode: s.lossMode, context: s.context, ...(s.maxAccessUnitSize ? { maxAccessUnitSize: s.maxAccessUnitSize } : {}) },
+      );
+    }
+    case 'jpeg': {
+      const dim = t.media?.dimensions;
+      const d = new JpegDepacketizer(
+        {
+          onUnit: (u) => {
+            if (d.width !== w || d.height !== h) {
+              w = d.width;
+              h = d.height;
+              s.onInfo({ width: w, height: h });
+            }
+            s.onUnit(u);
+          },
+          onError: s.onError,
+        },
+        { lossMode: s.lossMode, context: s.context, ...(s.maxAccessUnitSize ? { maxAccessUnitSize: s.maxAccessUnitSize } : {}), ...(dim ? { width: dim.width, height: dim.height } : {}) },
+      );
+      let w = 0;
+      let h = 0;
       return d;
     }
     default:

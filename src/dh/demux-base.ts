@@ -12,10 +12,21 @@
  *   length bounds, checksum, trailer AND the following magic agree, or the data ends exactly there.
  * - Anything else: report (when it was in sync), skip one byte, hunt. Skipped bytes are counted and
  *   reported once per resync with the offset where the garbage began.
+ *
+ * Two paths, one set of rules:
+ * - Hot path (`scan`, one per format): while in sync and every buffered byte is the tail of the chunk
+ *   last pushed, packets lying wholly inside that chunk are parsed in place — header and extensions
+ *   read from the chunk, payload emitted as a view — as long as everything agrees (magic, type,
+ *   length, checksum, trailer, extensions). It stops at the first packet that straddles the chunk end
+ *   or that needs a judgement.
+ * - General path (`step`): everything else — packets straddling chunk edges (header/extensions copied
+ *   into a small scratch, payload assembled with ONE copy into an exact-size buffer, or the reused
+ *   buffer in transient mode), checksum/trailer disagreements, padding, preambles, resync.
+ * The any-chunking properties (test/prop/dh.prop.test.ts) hold the two paths to identical output.
  */
 import { ByteQueue } from '../bytes/byte-queue.js';
 import { ProtocolError, type ErrorCode, type ErrorContext } from '../errors.js';
-import type { DhEvent, DhFormat, DhFrame, DhSink, DhStats, DhDemuxerOptions, FrameKind } from './types.js';
+import type { DhEvent, DhFormat, DhFrame, DhMeta, DhSink, DhStats, DhDemuxerOptions, FrameKind } from './types.js';
 import { DEFAULT_MAX_PACKET_SIZE } from './types.js';
 
 export const HEADER_SIZE = 24;
@@ -53,7 +64,19 @@ export abstract class DemuxBase {
   protected readonly sink: DhSink;
   protected readonly maxPacketSize: number;
   protected readonly magic: Buffer;
-  private readonly scratch = Buffer.alloc(HEADER_SIZE);
+  /** Bytes after the payload (the DHAV trailer). */
+  protected readonly trailerSize: number;
+  /** Packet and extension lengths of the header last passed by `checkHeader`. */
+  protected len = 0;
+  protected extLen = 0;
+  /**
+   * The chunk last pushed and the one before: when the queue holds one chunk, it holds the tail of
+   * `cur`; when two, the tail of `prev` and all of `cur`.
+   */
+  private cur: Uint8Array = EMPTY_BUF;
+  private prev: Uint8Array = EMPTY_BUF;
+  /** Header + extensions of a packet that straddles chunks (grows to the largest seen). */
+  private scratch = Buffer.alloc(HEADER_SIZE);
   private hunting = false;
   private garbage = 0;
   private garbageStart = 0;
@@ -63,8 +86,10 @@ export abstract class DemuxBase {
    * packets mostly fail the checksum, the device uses another rule, so the checksum stops being a
    * resync criterion (the following magic and length still are).
    */
-  private goodSums = 0;
+  protected goodSums = 0;
   private badSums = 0;
+  /** Last timestamp per stream key (channel * 4 + kind) for channels < 64; NaN = none yet. */
+  private readonly lastTs = new Float64Array(256).fill(NaN);
   private readonly clocks = new Map<number, ClockState>();
   private readonly transient: boolean;
   private reuse: Buffer = EMPTY_BUF;
@@ -80,7 +105,7 @@ export abstract class DemuxBase {
     errors: 0,
   };
 
-  constructor(sink: DhSink, options: DhDemuxerOptions, magic: string) {
+  constructor(sink: DhSink, options: DhDemuxerOptions, magic: string, trailerSize: number) {
     this.sink = sink;
     const cap = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
     if (!(cap >= 64) || !Number.isFinite(cap)) {
@@ -89,6 +114,7 @@ export abstract class DemuxBase {
     this.maxPacketSize = cap;
     this.transient = options.transientPayload === true;
     this.magic = Buffer.from(magic, 'latin1');
+    this.trailerSize = trailerSize;
   }
 
   /** Feeds bytes. The demuxer keeps references to `chunk`: do not modify it afterwards. */
@@ -97,6 +123,8 @@ export abstract class DemuxBase {
     if (chunk.length === 0) return;
     this.stats.bytes += chunk.length;
     this.q.push(chunk);
+    this.prev = this.cur;
+    this.cur = chunk;
     this.run(false);
   }
 
@@ -128,20 +156,28 @@ export abstract class DemuxBase {
   protected special(_b0: number, _ending: boolean): Step | -1 {
     return -1;
   }
-  /** Format hook: validates the header, sets the packet length/extension length fields. */
-  protected abstract checkHeader(h: Uint8Array): HeaderCheck;
-  protected abstract packetLength(): number;
-  /** Format hook: trailer check once the whole packet is buffered (DH: always true). */
+  /** Format hook: validates the header at h[hp..hp+24), sets `len` and `extLen`. */
+  protected abstract checkHeader(h: Uint8Array, hp: number): HeaderCheck;
+  /** Format hook: trailer check once the whole packet is buffered at queue index 0 (DH: always true). */
   protected tailOk(): boolean {
     return true;
   }
   /** Format hook: do the bytes at index i (just past a packet) start another packet? */
   protected abstract followsAt(i: number, ending: boolean): Follow;
+  /** Format hook: are the extensions at h[hp + 24, hp + 24 + extLen) well formed? No side effects. */
+  protected abstract extOk(h: Uint8Array, hp: number): boolean;
+  /** Format hook: must this packet's payload outlive `frame()` (DHAV pieces of a split frame)? */
+  protected abstract retains(h: Uint8Array, hp: number): boolean;
   /**
-   * Format hook: decode extensions and hand the packet out; the packet is buffered whole at index 0.
-   * Returns false when the extend headers are malformed (nothing consumed).
+   * Format hook: decode the header and extensions at h[hp..] (`extOk` passed) and hand the packet
+   * out with `payload`. The packet has been consumed.
    */
-  protected abstract accept(h: Uint8Array, offset: number, checksumOk: boolean, tailOk: boolean): boolean;
+  protected abstract accept(h: Uint8Array, hp: number, payload: Uint8Array, offset: number, checksumOk: boolean): void;
+  /**
+   * Format hook, the hot path: parses the packets lying wholly in b[p..] that need no judgement
+   * (see the file comment) and returns where it stopped. `base` is the stream offset of b[0].
+   */
+  protected abstract scan(b: Uint8Array, p: number, base: number): number;
   /** Format hook at end(): report anything half-assembled. */
   protected finish(): void {}
 
@@ -151,6 +187,18 @@ export abstract class DemuxBase {
     for (;;) {
       const avail = q.length;
       if (avail === 0) return;
+      if (!this.hunting) {
+        const held = q.chunkCount;
+        if (held === 1) {
+          const cur = this.cur;
+          const start = cur.length - avail;
+          const stop = this.scan(cur, start, q.offset - start);
+          if (stop !== start) {
+            q.skip(stop - start);
+            continue;
+          }
+        } else if (held === 2 && this.bridge()) continue;
+      }
       if (this.hunting) {
         const i = q.indexOf(magic);
         if (i < 0) {
@@ -195,7 +243,7 @@ export abstract class DemuxBase {
     }
     const magic = this.magic;
     for (let k = 0; k < magic.length; k++) if (h[k] !== magic[k]) return Step.Reject;
-    const hc = this.checkHeader(h);
+    const hc = this.checkHeader(h, 0);
     if (hc !== HeaderCheck.Ok) {
       // An unknown type is just garbage (reported by the resync that follows); a bad length is its own error.
       if (!this.hunting && hc === HeaderCheck.BadLength) {
@@ -208,7 +256,7 @@ export abstract class DemuxBase {
     const checksumOk = (sum & 0xff) === h[23];
     const checksumTrusted = this.badSums <= this.goodSums + 3;
     if (this.hunting && !checksumOk && checksumTrusted) return Step.Reject;
-    const len = this.packetLength();
+    const len = this.len;
     if (avail < len) return Step.NeedMore;
     const tailOk = this.tailOk();
     if (this.hunting && !tailOk) return Step.Reject;
@@ -224,11 +272,20 @@ export abstract class DemuxBase {
       }
     }
     const offset = q.offset;
-    // `h` may be a view into a chunk the queue is about to release; accept() reads it first.
-    if (!this.accept(h, offset, checksumOk, tailOk)) {
+    const hdrLen = HEADER_SIZE + this.extLen;
+    let hb: Uint8Array = q.contiguousAt(0, hdrLen);
+    if (hb.length < hdrLen) {
+      if (this.scratch.length < hdrLen) this.scratch = Buffer.allocUnsafe(Math.max(hdrLen, 256));
+      q.copyTo(this.scratch, 0, 0, hdrLen);
+      hb = this.scratch;
+    }
+    if (!this.extOk(hb, 0)) {
       if (!this.hunting) this.report('DH_BAD_EXTEND', 'malformed extend header', offset);
       return Step.Reject;
     }
+    const payload = this.payloadAt(hdrLen, len - hdrLen - this.trailerSize, this.retains(hb, 0));
+    q.skip(len);
+    this.accept(hb, 0, payload, offset, checksumOk);
     if (this.hunting) {
       this.hunting = false;
       this.flushGarbage(false);
@@ -242,6 +299,59 @@ export abstract class DemuxBase {
     if (!tailOk) this.report('DH_BAD_TRAILER', 'trailer disagrees with the header (packet kept: the next packet follows it)', offset, { length: len });
     return Step.Consumed;
   }
+
+  /**
+   * The hot path's partner for the packet that straddles the last two chunks (one per chunk edge):
+   * when its header and extensions lie in the tail of `prev`, the rest (payload end and trailer) in
+   * `cur`, and everything agrees, the payload is assembled with one copy of each part and the packet
+   * accepted. Anything else (header straddling, a third chunk, any doubt) is left to `step`.
+   */
+  private bridge(): boolean {
+    const q = this.q;
+    const prev = this.prev;
+    const cur = this.cur;
+    const have = q.length - cur.length;
+    if (have < HEADER_SIZE) return false;
+    const hp = prev.length - have;
+    const magic = this.magic;
+    for (let k = 0; k < magic.length; k++) if (prev[hp + k] !== magic[k]) return false;
+    if (this.checkHeader(prev, hp) !== HeaderCheck.Ok || checksumAt(prev, hp) !== prev[hp + 23]) return false;
+    const len = this.len;
+    const hdrLen = HEADER_SIZE + this.extLen;
+    const tail = len - this.trailerSize - have; // payload bytes in `cur`; the trailer follows them
+    if (hdrLen > have || tail < 0 || len - have > cur.length) return false;
+    if (!this.trailerOk(cur, tail, len) || !this.extOk(prev, hp)) return false;
+    const head = have - hdrLen; // payload bytes in `prev`
+    let payload: Uint8Array;
+    if (head === 0) payload = viewOf(cur, 0, tail);
+    else if (tail === 0) payload = viewOf(prev, hp + hdrLen, head);
+    else {
+      const n = head + tail;
+      let out: Uint8Array;
+      if (!this.transient || this.retains(prev, hp)) out = Buffer.allocUnsafe(n);
+      else {
+        if (this.reuse.length < n) this.reuse = Buffer.allocUnsafeSlow(Math.min(this.maxPacketSize, Math.max(n, this.reuse.length * 2, 256 * 1024)));
+        out = viewOf(this.reuse, 0, n);
+      }
+      out.set(viewOf(prev, hp + hdrLen, head), 0);
+      out.set(viewOf(cur, 0, tail), head);
+      payload = out;
+    }
+    const offset = q.offset;
+    q.skip(len);
+    this.goodSums++;
+    this.atPacket();
+    this.accept(prev, hp, payload, offset, true);
+    return true;
+  }
+
+  /** Format hook: is the trailer at b[t..] right for a packet of `len` bytes (DH: no trailer)? */
+  protected trailerOk(_b: Uint8Array, _t: number, _len: number): boolean {
+    return true;
+  }
+
+  /** Format hook: called by `bridge` before it accepts a packet (DHAV: ends a padding run). */
+  protected atPacket(): void {}
 
   /** `streamId=<id>\r\n` before the binary data of playBack.cgi bodies (seed 003 §4.2.3). */
   private preamble(ending: boolean): Step {
@@ -265,22 +375,22 @@ export abstract class DemuxBase {
   }
 
   /**
-   * Removes and returns the next n bytes as a payload: a view when they lie in one chunk; else one
-   * exact copy (owned), or with `transientPayload` (and `owned` false) a view of a reused buffer.
+   * The n bytes at queue index i as a payload, not consumed: a view when they lie in one chunk; else
+   * ONE copy into an exact-size buffer (owned), or with `transientPayload` (and `owned` false) into
+   * the reused buffer.
    */
-  protected takePayload(n: number, owned: boolean): Uint8Array {
+  private payloadAt(i: number, n: number, owned: boolean): Uint8Array {
     const q = this.q;
     if (n === 0) return EMPTY_BUF;
-    if (owned || !this.transient) return q.take(n);
-    const v = q.contiguousAt(0, n);
-    if (v.length === n) {
-      q.skip(n);
-      return v;
+    const v = q.contiguousAt(i, n);
+    if (v.length === n) return v;
+    let out: Buffer;
+    if (owned || !this.transient) out = Buffer.allocUnsafe(n);
+    else {
+      if (this.reuse.length < n) this.reuse = Buffer.allocUnsafeSlow(Math.min(this.maxPacketSize, Math.max(n, this.reuse.length * 2, 256 * 1024)));
+      out = this.reuse.subarray(0, n);
     }
-    if (this.reuse.length < n) this.reuse = Buffer.allocUnsafeSlow(Math.min(this.maxPacketSize, Math.max(n, this.reuse.length * 2, 256 * 1024)));
-    const out = this.reuse.subarray(0, n);
-    q.copyTo(out, 0, 0, n);
-    q.skip(n);
+    q.copyTo(out, 0, i, n);
     return out;
   }
 
@@ -326,6 +436,12 @@ export abstract class DemuxBase {
   /** Never-backwards per stream (channel + kind): holds a step back at the last value. */
   protected monotonic(channel: number, kind: FrameKind, t: number): number {
     const key = channel * 4 + (kind === 'video' ? 0 : kind === 'audio' ? 1 : 2);
+    if (key < 256) {
+      const last = this.lastTs[key]!;
+      if (t < last) return last;
+      this.lastTs[key] = t;
+      return t;
+    }
     let c = this.clocks.get(key);
     if (c === undefined) {
       c = { last: t };
@@ -362,14 +478,51 @@ export function newChannelState(): ChannelState {
 
 export const EMPTY = Buffer.alloc(0);
 
-/** Extension area at [24, 24 + n) of the buffered packet: a view, or a copy when it spans chunks. */
-export function extensionView(q: ByteQueue, n: number): Uint8Array {
-  if (n === 0) return EMPTY;
-  const v = q.contiguousAt(HEADER_SIZE, n);
-  if (v.length === n) return v;
-  const b = Buffer.allocUnsafe(n);
-  q.copyTo(b, 0, HEADER_SIZE, n);
-  return b;
+/** A frame's own metadata object, for packets that carry more than type, codec and I-frame interval. */
+export function ownMeta(packetType: number, iFrameInterval: number): DhMeta {
+  const m: DhMeta = { packetType, codecId: -1 };
+  if (iFrameInterval >= 0) m.iFrameInterval = iFrameInterval;
+  return m;
+}
+
+/**
+ * Shared, frozen metadata objects for the common packets (type, codec, I-frame interval and the DHAV
+ * subtype only): one per packet type, replaced when one of those changes. Saves an object per frame.
+ */
+export class MetaCache {
+  private readonly byType: (DhMeta | undefined)[] = new Array<DhMeta | undefined>(256).fill(undefined);
+  /** DHAV metadata carries `subtype`. */
+  private readonly withSubtype: boolean;
+
+  constructor(withSubtype: boolean) {
+    this.withSubtype = withSubtype;
+  }
+
+  get(packetType: number, subtype: number, codecId: number, iFrameInterval: number): DhMeta {
+    const m = this.byType[packetType];
+    if (m !== undefined && m.codecId === codecId && (m.iFrameInterval ?? -1) === iFrameInterval && (!this.withSubtype || m.subtype === subtype)) return m;
+    // Key order as the frames always had it (JSON output): packetType, codecId, subtype, iFrameInterval.
+    const n: DhMeta = this.withSubtype ? { packetType, codecId, subtype } : { packetType, codecId };
+    if (iFrameInterval >= 0) n.iFrameInterval = iFrameInterval;
+    Object.freeze(n);
+    this.byType[packetType] = n;
+    return n;
+  }
+}
+
+/** Header checksum (seed 003 §7.1): bytes 0..22 of the header at b[p] mod 256. */
+export function checksumAt(b: Uint8Array, p: number): number {
+  let s = 0;
+  for (let k = p; k < p + 23; k++) s += b[k]!;
+  return s & 0xff;
+}
+
+/**
+ * A payload view of b[at, at + n) sharing b's memory: a plain Uint8Array (cheaper to make than a
+ * Buffer view; the frame type promises a Uint8Array).
+ */
+export function viewOf(b: Uint8Array, at: number, n: number): Uint8Array {
+  return n === 0 ? EMPTY : new Uint8Array(b.buffer, b.byteOffset + at, n);
 }
 
 export function u16(b: Uint8Array, i: number): number {

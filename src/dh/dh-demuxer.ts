@@ -22,10 +22,13 @@ import {
   Follow,
   HEADER_SIZE,
   HeaderCheck,
-  extensionView,
+  checksumAt,
+  MetaCache,
   newChannelState,
+  ownMeta,
   u16,
   u32,
+  EMPTY,
   type ChannelState,
 } from './demux-base.js';
 import type { DhCodec, DhDemuxerOptions, DhMeta, DhSink, FrameKind } from './types.js';
@@ -47,31 +50,46 @@ const enum Ext {
 
 export class DhDemuxer extends DemuxBase {
   readonly format = 'dh' as const;
-  private len = 0;
-  private extLen = 0;
   private readonly channels = new Map<number, ChannelState>();
+  /** The channel last seen and its state (saves a map lookup per frame). */
+  private lastChannel = -1;
+  private lastState: ChannelState = newChannelState();
+  private readonly metas = new MetaCache(false);
 
   constructor(sink: DhSink, options: DhDemuxerOptions = {}) {
-    super(sink, options, 'DH');
+    super(sink, options, 'DH', 0);
   }
 
   protected declaredLength(): number {
     return this.q.u32le(4);
   }
 
-  protected checkHeader(h: Uint8Array): HeaderCheck {
-    const t = h[2];
+  protected checkHeader(h: Uint8Array, hp: number): HeaderCheck {
+    const t = h[hp + 2];
     if (t !== DhType.Audio && t !== DhType.Video && t !== DhType.Aux) return HeaderCheck.BadType;
-    const len = u32(h, 4);
-    const ext = u16(h, 10);
+    const len = u32(h, hp + 4);
+    const ext = u16(h, hp + 10);
     if (len < HEADER_SIZE + ext || len > this.maxPacketSize) return HeaderCheck.BadLength;
     this.len = len;
     this.extLen = ext;
     return HeaderCheck.Ok;
   }
 
-  protected packetLength(): number {
-    return this.len;
+  protected scan(b: Uint8Array, p: number, base: number): number {
+    const n = b.length;
+    const ab = b.buffer;
+    const bo = b.byteOffset;
+    while (n - p >= HEADER_SIZE) {
+      if (b[p] !== 0x44 /* 'D' */ || b[p + 1] !== 0x48 /* 'H' */) break;
+      if (this.checkHeader(b, p) !== HeaderCheck.Ok) break;
+      const len = this.len;
+      if (len > n - p || checksumAt(b, p) !== b[p + 23] || !this.extOk(b, p)) break;
+      const at = p + HEADER_SIZE + this.extLen;
+      this.goodSums++;
+      this.accept(b, p, at === p + len ? EMPTY : new Uint8Array(ab, bo + at, p + len - at), base + p, true);
+      p += len;
+    }
+    return p;
   }
 
   protected followsAt(i: number, ending: boolean): Follow {
@@ -83,106 +101,121 @@ export class DhDemuxer extends DemuxBase {
     return q.byteAt(i + 1) === 0x48 /* 'H' */ ? Follow.Agrees : Follow.Disagrees;
   }
 
-  protected accept(h: Uint8Array, offset: number, checksumOk: boolean): boolean {
-    const q = this.q;
-    const type = h[2]!;
-    const channel = u16(h, 8);
-    const sequence = u32(h, 12);
-    const utc = u32(h, 16);
-    const utcms = u16(h, 20);
-    const extLen = this.extLen;
-    const len = this.len;
-    let st = this.channels.get(channel);
-    if (st === undefined) {
-      st = newChannelState();
-      this.channels.set(channel, st);
-    }
-    const meta: DhMeta = { packetType: type, codecId: -1 };
-    const ext = extensionView(q, extLen);
-    // Validate the record walk before touching any state.
-    for (let i = 0; i < extLen; ) {
-      const l = i + 4 <= extLen ? ext[i + 1]! : 0;
-      if (l === 0 || (l & 3) !== 0 || i + l > extLen) return false;
+  /** The record walk: lengths non-zero, multiples of 4, inside the area. */
+  protected extOk(h: Uint8Array, hp: number): boolean {
+    const from = hp + HEADER_SIZE;
+    const end = from + this.extLen;
+    for (let i = from; i < end; ) {
+      const l = i + 4 <= end ? h[i + 1]! : 0;
+      if (l === 0 || (l & 3) !== 0 || i + l > end) return false;
       i += l;
     }
+    return true;
+  }
+
+  protected retains(): boolean {
+    return false;
+  }
+
+  protected accept(h: Uint8Array, hp: number, payload: Uint8Array, offset: number, checksumOk: boolean): void {
+    const type = h[hp + 2]!;
+    const channel = u16(h, hp + 8);
+    const sequence = u32(h, hp + 12);
+    const utc = u32(h, hp + 16);
+    const utcms = u16(h, hp + 20);
+    let st = this.lastState;
+    if (channel !== this.lastChannel) {
+      let s = this.channels.get(channel);
+      if (s === undefined) {
+        s = newChannelState();
+        this.channels.set(channel, s);
+      }
+      st = this.lastState = s;
+      this.lastChannel = channel;
+    }
+    // Metadata beyond packet type, codec and I-frame interval is rare: only then is a frame given
+    // its own meta object; the common ones are shared (see `sharedMeta`).
+    let meta: DhMeta | undefined;
+    let ifi = -1;
     let frameType = 0;
     let hasVideoExt = false;
-    for (let i = 0; i < extLen; ) {
-      const t = ext[i]!;
-      const l = ext[i + 1]!;
+    const end = hp + HEADER_SIZE + this.extLen;
+    for (let i = hp + HEADER_SIZE; i < end; ) {
+      const t = h[i]!;
+      const l = h[i + 1]!;
       // Fields past the record's end are absent (the seed's audio record says length 8, draws 16).
       switch (t) {
         case Ext.Audio:
           if (l >= 8) {
-            st.audioCodecId = ext[i + 4]!;
-            st.channels = ext[i + 5]!;
-            st.sampleRate = dhSampleRate(ext[i + 6]!);
+            st.audioCodecId = h[i + 4]!;
+            st.channels = h[i + 5]!;
+            st.sampleRate = dhSampleRate(h[i + 6]!);
           }
-          if (l >= 12) meta.operateId = u32(ext, i + 8);
+          if (l >= 12) (meta ??= ownMeta(type, ifi)).operateId = u32(h, i + 8);
           break;
         case Ext.Video:
           if (l >= 8) {
-            st.videoCodecId = ext[i + 4]!;
-            frameType = ext[i + 5]!;
+            st.videoCodecId = h[i + 4]!;
+            frameType = h[i + 5]!;
             hasVideoExt = true;
           }
           if (l >= 12) {
-            st.width = u16(ext, i + 6);
-            st.height = u16(ext, i + 8);
-            st.iFrameInterval = ext[i + 10]!;
-            st.fps = ext[i + 11]!;
-            meta.iFrameInterval = st.iFrameInterval;
+            st.width = u16(h, i + 6);
+            st.height = u16(h, i + 8);
+            st.iFrameInterval = h[i + 10]!;
+            st.fps = h[i + 11]!;
+            ifi = st.iFrameInterval;
+            if (meta !== undefined) meta.iFrameInterval = ifi;
           }
-          if (l >= 16) meta.operateId = u32(ext, i + 12);
+          if (l >= 16) (meta ??= ownMeta(type, ifi)).operateId = u32(h, i + 12);
           break;
         case Ext.Title: {
           let e = i + 4;
-          const end = i + l;
-          while (e < end && ext[e] !== 0) e++;
-          meta.title = Buffer.from(ext.buffer, ext.byteOffset + i + 4, e - i - 4).toString('utf8');
+          const stop = i + l;
+          while (e < stop && h[e] !== 0) e++;
+          (meta ??= ownMeta(type, ifi)).title = Buffer.from(h.buffer, h.byteOffset + i + 4, e - i - 4).toString('utf8');
           break;
         }
         case Ext.Event: {
           let raw = 0;
           const n = Math.min(4, l - 4);
-          for (let k = n - 1; k >= 0; k--) raw = raw * 256 + ext[i + 4 + k]!;
-          meta.events = { raw, alarm: (raw & 1) !== 0, motion: (raw & 2) !== 0, videoLoss: (raw & 4) !== 0 };
+          for (let k = n - 1; k >= 0; k--) raw = raw * 256 + h[i + 4 + k]!;
+          (meta ??= ownMeta(type, ifi)).events = { raw, alarm: (raw & 1) !== 0, motion: (raw & 2) !== 0, videoLoss: (raw & 4) !== 0 };
           break;
         }
         case Ext.Gap:
           if (l >= 24) {
-            meta.gap = {
-              operateId: u32(ext, i + 4),
-              start: u32(ext, i + 8) * 1000 + u16(ext, i + 12),
-              end: u32(ext, i + 16) * 1000 + u16(ext, i + 20),
+            const m = (meta ??= ownMeta(type, ifi));
+            m.gap = {
+              operateId: u32(h, i + 4),
+              start: u32(h, i + 8) * 1000 + u16(h, i + 12),
+              end: u32(h, i + 16) * 1000 + u16(h, i + 20),
             };
-            meta.operateId = meta.gap.operateId;
+            m.operateId = m.gap.operateId;
           }
           break;
         case Ext.TimeZone:
-          meta.timeZone = { hours: (ext[i + 4]! << 24) >> 24, minutes: (ext[i + 5]! << 24) >> 24, dst: ext[i + 6] === 1 };
+          (meta ??= ownMeta(type, ifi)).timeZone = { hours: (h[i + 4]! << 24) >> 24, minutes: (h[i + 5]! << 24) >> 24, dst: h[i + 6] === 1 };
           break;
         default:
           break;
       }
       i += l;
     }
-    q.skip(HEADER_SIZE + extLen);
-    const payloadLen = len - HEADER_SIZE - extLen;
-    const payload = this.takePayload(payloadLen, false);
 
     let kind: FrameKind;
     let codec: DhCodec;
     let keyframe: boolean;
+    let codecId = -1;
     if (type === DhType.Video) {
       kind = 'video';
-      meta.codecId = st.videoCodecId;
+      codecId = st.videoCodecId;
       codec = dhVideoCodec(st.videoCodecId);
       if (codec === 'unknown') codec = sniffVideoCodec(payload);
       keyframe = hasVideoExt ? frameType === 1 : false;
     } else if (type === DhType.Audio) {
       kind = 'audio';
-      meta.codecId = st.audioCodecId;
+      codecId = st.audioCodecId;
       codec = dhAudioCodec(st.audioCodecId);
       keyframe = true;
     } else {
@@ -190,6 +223,8 @@ export class DhDemuxer extends DemuxBase {
       codec = 'unknown';
       keyframe = false;
     }
+    if (meta === undefined) meta = this.metas.get(type, 0, codecId, ifi);
+    else meta.codecId = codecId;
     const time = utc * 1000 + utcms;
     const video = kind === 'video';
     const audio = kind === 'audio';
@@ -213,6 +248,5 @@ export class DhDemuxer extends DemuxBase {
       meta,
       payload,
     });
-    return true;
   }
 }

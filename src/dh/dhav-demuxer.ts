@@ -23,13 +23,15 @@ import {
   HEADER_SIZE,
   HeaderCheck,
   Step,
-  extensionView,
+  MetaCache,
+  checksumAt,
   newChannelState,
   u16,
   u32,
+  EMPTY,
   type ChannelState,
 } from './demux-base.js';
-import type { DhCodec, DhDemuxerOptions, DhFrame, DhMeta, DhSink, FrameKind } from './types.js';
+import type { DhCodec, DhDemuxerOptions, DhFrame, DhSink, FrameKind } from './types.js';
 
 const TRAILER_SIZE = 8;
 const FILE_HEADER_SIZE = 1024;
@@ -72,9 +74,13 @@ export function dhavDateToMs(d: number): number {
 
 export class DhavDemuxer extends DemuxBase {
   readonly format = 'dhav' as const;
-  private len = 0;
-  private extLen = 0;
   private readonly channels = new Map<number, ChannelState>();
+  private lastChannel = -1;
+  private lastState: ChannelState = newChannelState();
+  /** Last packed date and its Date ms (the date changes once a second; Date.UTC is ~50 ns). */
+  private lastDate = -1;
+  private lastDateMs = 0;
+  private readonly metas = new MetaCache(true);
   private readonly pending = new Map<number, Pending>();
   private padStart = 0;
   private pad = 0;
@@ -82,7 +88,7 @@ export class DhavDemuxer extends DemuxBase {
   private unwrapped = 0;
 
   constructor(sink: DhSink, options: DhDemuxerOptions = {}) {
-    super(sink, options, 'DHAV');
+    super(sink, options, 'DHAV', TRAILER_SIZE);
   }
 
   protected declaredLength(): number {
@@ -129,19 +135,56 @@ export class DhavDemuxer extends DemuxBase {
     this.pad = 0;
   }
 
-  protected checkHeader(h: Uint8Array): HeaderCheck {
-    const t = h[4]!;
+  protected checkHeader(h: Uint8Array, hp: number): HeaderCheck {
+    const t = h[hp + 4]!;
     if (t < T.Audio || (t > T.Aux && t < T.Jpeg) || t === 0xff) return HeaderCheck.BadType;
-    const len = u32(h, 12);
-    const ext = h[22]!;
+    const len = u32(h, hp + 12);
+    const ext = h[hp + 22]!;
     if (len < HEADER_SIZE + ext + TRAILER_SIZE || len > this.maxPacketSize) return HeaderCheck.BadLength;
     this.len = len;
     this.extLen = ext;
     return HeaderCheck.Ok;
   }
 
-  protected packetLength(): number {
-    return this.len;
+  protected scan(b: Uint8Array, p: number, base: number): number {
+    const n = b.length;
+    const ab = b.buffer;
+    const bo = b.byteOffset;
+    while (n - p >= HEADER_SIZE) {
+      if (this.pad !== 0) {
+        if (b[p] === 0xff) break;
+        this.flushPadding();
+      }
+      if (b[p] !== 0x44 /* 'D' */ || b[p + 1] !== 0x48 /* 'H' */ || b[p + 2] !== 0x41 /* 'A' */ || b[p + 3] !== 0x56 /* 'V' */) break;
+      if (this.checkHeader(b, p) !== HeaderCheck.Ok) break;
+      const len = this.len;
+      if (len > n - p || checksumAt(b, p) !== b[p + 23]) break;
+      const t = p + len - TRAILER_SIZE;
+      if (!this.trailerOk(b, t, len)) break;
+      const at = p + HEADER_SIZE + this.extLen;
+      this.goodSums++;
+      this.accept(b, p, at === t ? EMPTY : new Uint8Array(ab, bo + at, t - at), base + p, true);
+      p += len;
+    }
+    return p;
+  }
+
+  protected override trailerOk(b: Uint8Array, t: number, len: number): boolean {
+    return b[t] === 0x64 /* 'd' */ && b[t + 1] === 0x68 /* 'h' */ && b[t + 2] === 0x61 /* 'a' */ && b[t + 3] === 0x76 /* 'v' */ && u32(b, t + 4) === len;
+  }
+
+  protected override atPacket(): void {
+    this.flushPadding();
+  }
+
+  /** Unknown extension types end the walk (as FFmpeg): never malformed. */
+  protected extOk(): boolean {
+    return true;
+  }
+
+  /** Pieces of a split frame are kept until piece 0, so they are always owned. */
+  protected retains(h: Uint8Array, hp: number): boolean {
+    return h[hp + 7]! > 0;
   }
 
   protected override tailOk(): boolean {
@@ -176,65 +219,62 @@ export class DhavDemuxer extends DemuxBase {
     this.pending.clear();
   }
 
-  protected accept(h: Uint8Array, offset: number, checksumOk: boolean): boolean {
-    const q = this.q;
-    const type = h[4]!;
-    const channel = h[6]!;
-    const piece = h[7]!;
-    const sequence = u32(h, 8);
-    const date = u32(h, 16);
-    const ms = u16(h, 20);
-    const extLen = this.extLen;
-    const len = this.len;
-    let st = this.channels.get(channel);
-    if (st === undefined) {
-      st = newChannelState();
-      this.channels.set(channel, st);
+  protected accept(h: Uint8Array, hp: number, payload: Uint8Array, offset: number, checksumOk: boolean): void {
+    const type = h[hp + 4]!;
+    const channel = h[hp + 6]!;
+    const piece = h[hp + 7]!;
+    const sequence = u32(h, hp + 8);
+    const date = u32(h, hp + 16);
+    const ms = u16(h, hp + 20);
+    let st = this.lastState;
+    if (channel !== this.lastChannel) {
+      let s = this.channels.get(channel);
+      if (s === undefined) {
+        s = newChannelState();
+        this.channels.set(channel, s);
+      }
+      st = this.lastState = s;
+      this.lastChannel = channel;
     }
-    const meta: DhMeta = { packetType: type, codecId: -1, subtype: h[5]! };
-    const ext = extensionView(q, extLen);
-    for (let i = 0; i < extLen; ) {
-      const t = ext[i]!;
+    let ifi = -1;
+    const end = hp + HEADER_SIZE + this.extLen;
+    for (let i = hp + HEADER_SIZE; i < end; ) {
+      const t = h[i]!;
       const size = EXT_SIZE[t]!;
-      if (size === 0 || i + size > extLen) break;
+      if (size === 0 || i + size > end) break;
       switch (t) {
         case 0x80:
-          if (ext[i + 2]! > 0) st.width = ext[i + 2]! * 8;
-          if (ext[i + 3]! > 0) st.height = ext[i + 3]! * 8;
+          if (h[i + 2]! > 0) st.width = h[i + 2]! * 8;
+          if (h[i + 3]! > 0) st.height = h[i + 3]! * 8;
           break;
         case 0x81:
-          st.iFrameInterval = ext[i + 1]!;
-          st.videoCodecId = ext[i + 2]!;
-          st.fps = ext[i + 3]!;
-          meta.iFrameInterval = st.iFrameInterval;
+          st.iFrameInterval = h[i + 1]!;
+          st.videoCodecId = h[i + 2]!;
+          st.fps = h[i + 3]!;
+          ifi = st.iFrameInterval;
           break;
         case 0x82:
-          st.width = u16(ext, i + 4);
-          st.height = u16(ext, i + 6);
+          st.width = u16(h, i + 4);
+          st.height = u16(h, i + 6);
           break;
         case 0x83:
-          st.channels = ext[i + 1]!;
-          st.audioCodecId = ext[i + 2]!;
-          st.sampleRate = dhavSampleRate(ext[i + 3]!);
+          st.channels = h[i + 1]!;
+          st.audioCodecId = h[i + 2]!;
+          st.sampleRate = dhavSampleRate(h[i + 3]!);
           break;
         case 0x8c:
-          st.channels = ext[i + 2]!;
-          st.audioCodecId = ext[i + 3]!;
-          st.sampleRate = dhavSampleRate(ext[i + 4]!);
+          st.channels = h[i + 2]!;
+          st.audioCodecId = h[i + 3]!;
+          st.sampleRate = dhavSampleRate(h[i + 4]!);
           break;
         default:
           break;
       }
       i += size;
     }
-    q.skip(HEADER_SIZE + extLen);
-    const payloadLen = len - HEADER_SIZE - extLen - TRAILER_SIZE;
-    // Pieces of a split frame are kept until piece 0, so they are always owned.
-    const payload = this.takePayload(payloadLen, piece > 0);
-    q.skip(TRAILER_SIZE);
 
     // Pieces of a split frame: same channel and type, index counting down to 0.
-    const p = this.pending.get(channel);
+    const p = this.pending.size === 0 ? undefined : this.pending.get(channel);
     if (p !== undefined && p.type === type) {
       this.pending.delete(channel);
       if (piece === p.next) {
@@ -243,12 +283,12 @@ export class DhavDemuxer extends DemuxBase {
         if (!checksumOk) p.frame.checksumOk = false;
         if (p.size > this.maxPacketSize) {
           this.report('DH_BAD_LENGTH', `joined frame over ${this.maxPacketSize} bytes`, p.frame.offset, { length: p.size });
-          return true;
+          return;
         }
         if (piece > 0) {
           p.next--;
           this.pending.set(channel, p);
-          return true;
+          return;
         }
         const joined = Buffer.allocUnsafe(p.size);
         let o = 0;
@@ -259,20 +299,21 @@ export class DhavDemuxer extends DemuxBase {
         p.frame.payload = joined;
         p.frame.pieces = p.parts.length;
         this.deliver(p.frame);
-        return true;
+        return;
       }
       this.report('DH_SUBFRAME', `split frame lost pieces (expected piece ${p.next}, got ${piece})`, offset, { channel, sequence: p.frame.sequence });
       // A lower index of the same frame continues what we just dropped: drop it too. Anything else
       // (another frame, possibly whole) goes on below.
-      if (piece < p.next && sequence === p.frame.sequence) return true;
+      if (piece < p.next && sequence === p.frame.sequence) return;
     }
 
     let kind: FrameKind;
     let codec: DhCodec;
     let keyframe = false;
+    let codecId = -1;
     if (type === T.Audio) {
       kind = 'audio';
-      meta.codecId = st.audioCodecId;
+      codecId = st.audioCodecId;
       codec = dhavAudioCodec(st.audioCodecId);
       keyframe = true;
     } else if (type === T.Aux) {
@@ -281,7 +322,7 @@ export class DhavDemuxer extends DemuxBase {
       codec = b === 0x7b /* '{' */ || b === 0x5b /* '[' */ ? 'json' : 'unknown';
     } else {
       kind = 'video';
-      meta.codecId = st.videoCodecId;
+      codecId = st.videoCodecId;
       keyframe = type === T.I || type === T.Jpeg;
       codec = type === T.Jpeg ? 'mjpeg' : dhavVideoCodec(st.videoCodecId);
       if (codec === 'unknown') codec = sniffVideoCodec(payload);
@@ -295,6 +336,11 @@ export class DhavDemuxer extends DemuxBase {
       this.unwrapped += d;
     }
     this.rawLast = ms;
+    if (date !== this.lastDate) {
+      this.lastDate = date;
+      this.lastDateMs = dhavDateToMs(date);
+    }
+    const meta = this.metas.get(type, h[hp + 5]!, codecId, ifi);
     const video = kind === 'video';
     const audio = kind === 'audio';
     const frame: DhFrame = {
@@ -310,7 +356,7 @@ export class DhavDemuxer extends DemuxBase {
       channel,
       sequence,
       timestamp: this.monotonic(channel, kind, this.unwrapped),
-      time: dhavDateToMs(date),
+      time: this.lastDateMs,
       checksumOk,
       offset,
       pieces: 1,
@@ -318,11 +364,10 @@ export class DhavDemuxer extends DemuxBase {
       payload,
     };
     if (piece > 0) {
-      if (payload.length > this.maxPacketSize) return true;
+      if (payload.length > this.maxPacketSize) return;
       this.pending.set(channel, { frame, type, next: piece - 1, size: payload.length, parts: [payload] });
-      return true;
+      return;
     }
     this.deliver(frame);
-    return true;
   }
 }

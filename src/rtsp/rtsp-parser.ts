@@ -41,6 +41,12 @@ export interface RtspSink {
   message(msg: RtspMessage): void;
   /** `payload` is a view valid until the next push, or one exact copy (see the file comment). */
   interleaved(channel: number, payload: Uint8Array): void;
+  /**
+   * Optional hot path: when present, a frame lying wholly inside the pushed chunk is delivered as
+   * `buf[start, end)` (valid until the next push) instead of through `interleaved`, so no view is
+   * made per frame. Frames copied across chunk edges still go to `interleaved`.
+   */
+  interleavedRange?(channel: number, buf: Uint8Array, start: number, end: number): void;
   error(e: ProtocolError): void;
 }
 
@@ -76,6 +82,7 @@ export class RtspStreamParser {
   private readonly maxHeaders: number;
   private readonly maxBody: number;
   private readonly maxFrame: number;
+  private readonly rangeSink: boolean;
 
   private state = State.Idle;
   /** Absolute offset of byte 0 of the segment being fed. */
@@ -113,6 +120,7 @@ export class RtspStreamParser {
     this.maxHeaders = opts.maxHeaderCount ?? DEFAULT_MAX_HEADER_COUNT;
     this.maxBody = opts.maxBodySize ?? 1024 * 1024;
     this.maxFrame = opts.maxInterleavedSize ?? 0xffff;
+    this.rangeSink = typeof sink.interleavedRange === 'function';
   }
 
   /** Absolute count of bytes pushed so far. */
@@ -169,16 +177,29 @@ export class RtspStreamParser {
     while (p < end) {
       switch (this.state) {
         case State.Idle: {
-          // Hot path: '$' frames lying wholly inside this chunk are emitted as views.
+          // Hot path: '$' frames lying wholly inside this chunk are emitted as views (or ranges).
           let c = buf[p]!;
-          while (c === 0x24 /* '$' */ && p + 4 <= end) {
-            const len = (buf[p + 2]! << 8) | buf[p + 3]!;
-            const stop = p + 4 + len;
-            if (stop > end || len > this.maxFrame) break;
-            sink.interleaved(buf[p + 1]!, buf.subarray(p + 4, stop));
-            p = stop;
-            if (p >= end) break;
-            c = buf[p]!;
+          const maxFrame = this.maxFrame;
+          if (this.rangeSink) {
+            while (c === 0x24 /* '$' */ && p + 4 <= end) {
+              const len = (buf[p + 2]! << 8) | buf[p + 3]!;
+              const stop = p + 4 + len;
+              if (stop > end || len > maxFrame) break;
+              sink.interleavedRange!(buf[p + 1]!, buf, p + 4, stop);
+              p = stop;
+              if (p >= end) break;
+              c = buf[p]!;
+            }
+          } else {
+            while (c === 0x24 /* '$' */ && p + 4 <= end) {
+              const len = (buf[p + 2]! << 8) | buf[p + 3]!;
+              const stop = p + 4 + len;
+              if (stop > end || len > maxFrame) break;
+              sink.interleaved(buf[p + 1]!, buf.subarray(p + 4, stop));
+              p = stop;
+              if (p >= end) break;
+              c = buf[p]!;
+            }
           }
           if (p >= end) break;
           if (c === 0x24) {

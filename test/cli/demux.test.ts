@@ -1,25 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { PassThrough } from 'node:stream';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { runCli } from '../../src/cli/registry.js';
+import { cli } from '../support/cli.js';
 import { accessUnits } from '../../scripts/make-dh-corpus.js';
 
 const corpus = (f: string) => new URL(`../../corpus/${f}`, import.meta.url).pathname;
-
-async function cli(argv: string[], stdin?: Buffer): Promise<{ code: number; out: string; err: string }> {
-  const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() };
-  let out = '';
-  let err = '';
-  io.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  io.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  if (stdin) io.stdin.end(stdin);
-  else io.stdin.end();
-  const code = await runCli(argv, io);
-  return { code, out, err };
-}
 
 describe('camstream demux (in-process)', () => {
   it('--json prints one object per frame and a summary on stderr', async () => {

@@ -12,10 +12,16 @@
  * Design:
  * - One copy. Each NAL is copied once, as it arrives, into the current access unit's output
  *   (Annex B start code or AVCC length already in place), so pushed payloads are read only during
- *   `push` (safe with socket read buffers that get reused). Units are carved one after another from
- *   512 KiB slabs; a unit that outgrows its slab moves to a new one (doubling, amortised, never per
- *   fragment). An emitted unit is a view that is never written again ("yours to keep"; it keeps its
- *   slab alive, like a pooled Node Buffer).
+ *   `push` (safe with socket read buffers that get reused). Per packet: a few field reads and one
+ *   copy of the payload bytes, no allocation but the source view the copy needs.
+ * - Owned output (default): units are carved one after another from slabs of at least 512 KiB
+ *   (uninitialised memory: every byte handed out has been written); a unit that outgrows its slab
+ *   moves once to a new slab sized for the largest unit seen so far (amortised, never per fragment).
+ *   An emitted unit is a view that is never written again ("yours to keep"; it keeps its slab alive,
+ *   like a pooled Node Buffer). Writing memory the process has not touched yet costs page faults,
+ *   which is the price of handing out memory the caller may keep.
+ * - Transient output (`transient: true`): one buffer, reused for every unit (grown by doubling up to
+ *   the unit cap, never shrunk); a unit is valid only while `onUnit` runs.
  * - Access unit boundaries (§5.1 marker bit, RFC 6184 notes that the marker "MAY" be absent or
  *   wrong in practice):
  *     * a change of RTP timestamp always ends the current unit (FLIR M400 never sets the marker,
@@ -56,6 +62,13 @@ export interface H264DepacketizerOptions {
   insertParameterSets?: boolean;
   /** Added to every error's context (track, channel, ssrc ...). */
   context?: Record<string, string | number>;
+  /**
+   * Write every unit into one reused buffer instead of new memory (default false). A unit's `data`
+   * and `nalus` are then valid only until `onUnit` returns: the next unit overwrites them. For sinks
+   * that consume the bytes at once (write to a file or socket, hash, forward): no page faults on
+   * fresh memory, and the unit stays in cache. Copy whatever must outlive the call.
+   */
+  transient?: boolean;
 }
 
 export interface H264DepacketizerStats {
@@ -93,6 +106,12 @@ export class H264Depacketizer implements Depacketizer {
   private readonly maxNalus: number;
   private readonly insertParams: boolean;
   private readonly ctx: Record<string, string | number>;
+  private readonly transient: boolean;
+  /** Largest unit emitted so far: new slabs are sized to hold one such unit at least. */
+  private largest = 0;
+  private srcBuf: Uint8Array = EMPTY;
+  private srcAb: ArrayBufferLike = EMPTY.buffer;
+  private srcOff = 0;
 
   // Current access unit: bytes [base, pos) of `out`, a slab shared with earlier (handed-out) units.
   private out: Uint8Array = EMPTY;
@@ -129,6 +148,7 @@ export class H264Depacketizer implements Depacketizer {
     this.maxNalus = opts.maxNalusPerAccessUnit ?? 4096;
     this.insertParams = opts.insertParameterSets ?? true;
     this.ctx = opts.context ?? {};
+    this.transient = opts.transient ?? false;
     if (opts.spropParameterSets !== undefined) this.setSprop(opts.spropParameterSets);
   }
 
@@ -339,8 +359,15 @@ export class H264Depacketizer implements Depacketizer {
   private append(buf: Uint8Array, s: number, e: number): boolean {
     const n = e - s;
     if (!this.reserve(n)) return false;
-    // A plain Uint8Array view is cheaper to make than Buffer#subarray (no species lookup).
-    this.out.set(n === buf.length ? buf : new Uint8Array(buf.buffer, buf.byteOffset + s, n), this.pos);
+    // A plain Uint8Array view is cheaper to make than Buffer#subarray (no species lookup); the
+    // source's ArrayBuffer and offset are looked up once per source buffer (a chunk holds ~46
+    // packets of 1400 bytes).
+    if (buf !== this.srcBuf) {
+      this.srcBuf = buf;
+      this.srcAb = buf.buffer;
+      this.srcOff = buf.byteOffset;
+    }
+    this.out.set(new Uint8Array(this.srcAb, this.srcOff + s, n), this.pos);
     this.pos += n;
     return true;
   }
@@ -402,31 +429,38 @@ export class H264Depacketizer implements Depacketizer {
     this.discPending = false;
   }
 
-  /**
-   * Makes room for n more bytes. Units are carved one after another out of a slab (like Node's
-   * Buffer pool): no allocation per unit. When the slab is full, the unit so far moves (one copy
-   * of a partial unit, amortised by doubling) to a new slab of at least SLAB_SIZE.
-   */
+  /** Makes room for n more bytes (no allocation per unit: see grow). */
   private reserve(n: number): boolean {
     const need = this.pos + n;
     if (need - this.base > this.maxAu) {
       this.overflow(`over ${this.maxAu} bytes`);
       return false;
     }
-    const out = this.out;
-    if (need > out.length) {
-      const used = this.pos - this.base;
-      const size = Math.max(SLAB_SIZE, Math.min(this.maxAu, Math.max(used + n, used * 2)));
-      const next = new Uint8Array(new ArrayBuffer(size));
-      if (used > 0) next.set(new Uint8Array(out.buffer, out.byteOffset + this.base, used));
-      const shift = this.base;
-      for (let i = 0; i < this.nalStarts.length; i++) this.nalStarts[i]! -= shift;
-      this.fuStart -= shift;
-      this.pos = used;
-      this.base = 0;
-      this.out = next;
-    }
+    if (need > this.out.length) this.grow(n);
     return true;
+  }
+
+  /**
+   * Moves the unit so far (one copy of a partial unit) to a new buffer with room for n more bytes.
+   * Owned mode: a fresh slab of at least SLAB_SIZE that holds twice the unit so far and the largest
+   * unit seen (the next large unit then moves at most once). Transient mode: the one buffer doubles.
+   */
+  private grow(n: number): void {
+    const out = this.out;
+    const used = this.pos - this.base;
+    const grown = this.transient ? Math.max(out.length * 2, used + n) : Math.max(used * 2, used + n, this.largest + (this.largest >>> 2));
+    const size = Math.max(SLAB_SIZE, Math.min(this.maxAu, grown));
+    // Buffer.allocUnsafeSlow: unpooled memory without the zero fill (a unit's views only cover
+    // bytes written first; like Buffer.allocUnsafe, `data.buffer` beyond them is uninitialised),
+    // wrapped as a plain Uint8Array so units stay plain views.
+    const next = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
+    if (used > 0) next.set(new Uint8Array(out.buffer, out.byteOffset + this.base, used));
+    const shift = this.base;
+    for (let i = 0; i < this.nalStarts.length; i++) this.nalStarts[i]! -= shift;
+    this.fuStart -= shift;
+    this.pos = used;
+    this.base = 0;
+    this.out = next;
   }
 
   private overflow(what: string): void {
@@ -483,8 +517,12 @@ export class H264Depacketizer implements Depacketizer {
       if ((out[s]! & 0x1f) === NAL_IDR) key = true;
       nalus[i] = out.subarray(s, i + 1 < n ? this.nalStarts[i + 1]! : end);
     }
-    // Handed out: the next unit starts after it and never writes these bytes again.
-    this.base = end;
+    // Owned: handed out, the next unit starts after it and never writes these bytes again.
+    // Transient: the next unit starts at 0 again (base stays 0).
+    if (!this.transient) {
+      if (data.length > this.largest) this.largest = data.length;
+      this.base = end;
+    }
     const unit: AccessUnit = {
       codec: 'h264',
       timestamp: this.auTs,

@@ -1,0 +1,56 @@
+/**
+ * `camstream events <url> [--codes A,B] [--keepalive S] [--count N]` (issue 4): one JSON event per
+ * line on stdout. A seed 003 camera (`/cgi-bin/eventManager.cgi?action=attach`) is used unless the
+ * URL's path is seed 000's `eventdata.cgi` (then `action=monitor` statuses are printed).
+ */
+import { CameraHttp } from '../../http/camera.js';
+import { parseHttpUrl } from '../../http/url.js';
+import { numberOption, parseArgs, UsageError } from '../args.js';
+import { write, type CliIo } from '../io.js';
+
+export const summary = 'print camera events (seed 003 eventManager attach / seed 000 eventdata monitor) as JSON lines';
+
+const HELP = `usage: camstream events <http url> [--codes A,B,...] [--keepalive S] [--count N] [--heartbeats]
+
+  --codes LIST    event codes to subscribe to (default All)
+  --keepalive S   ask for heartbeats every S seconds and send keepalive bytes (seed 003 §4.9.17)
+  --count N       stop after N events
+  --heartbeats    print heartbeat lines too
+`;
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const a = parseArgs(argv, { options: ['--codes', '--keepalive', '--count'], flags: ['--heartbeats'] });
+  if (a.help) return void (await write(io.stdout, HELP)), 0;
+  const url = a.positionals[0];
+  if (url === undefined || a.positionals.length > 1) throw new UsageError('expected one http(s):// URL');
+  const count = numberOption(a, '--count');
+  const keepalive = numberOption(a, '--keepalive');
+  const u = parseHttpUrl(url);
+  const cam = new CameraHttp(url, { idleTimeoutMs: 0 });
+  let n = 0;
+  if (/eventdata\.cgi/i.test(u.target)) {
+    const group = new URL(url).searchParams.get('group') ?? undefined;
+    const s = await cam.eventData({ action: 'monitor', group });
+    try {
+      for await (const st of s) {
+        await write(io.stdout, JSON.stringify(st) + '\n');
+        if (count !== undefined && ++n >= count) break;
+      }
+    } finally {
+      s.close();
+    }
+    return 0;
+  }
+  const codes = a.options.get('--codes');
+  const s = await cam.events({ codes: codes === undefined ? 'All' : codes.split(',').map((c) => c.trim()), keepalive });
+  try {
+    for await (const m of s) {
+      if (m.kind === 'heartbeat' && !a.flags.has('--heartbeats')) continue;
+      await write(io.stdout, JSON.stringify({ ...m, time: new Date().toISOString() }) + '\n');
+      if (count !== undefined && ++n >= count) break;
+    }
+  } finally {
+    s.close();
+  }
+  return 0;
+}

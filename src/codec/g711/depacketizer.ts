@@ -1,0 +1,98 @@
+/**
+ * G.711 RTP depacketizer (RFC 3551 §4.5.14, PCMU static PT 0 / PCMA static PT 8): one octet per
+ * sample, no payload header. Each packet payload is one unit; its timestamp is the first sample's
+ * (8000 Hz unless the SDP rtpmap says otherwise) and `sampleCount` = bytes / channels.
+ *
+ * Loss: a forward sequence gap marks the next unit `discontinuity: true` (the samples it carries are
+ * complete; what was lost are whole units, so `loss` stays false). Old/duplicate packets are ignored.
+ */
+import type { AccessUnit, AccessUnitSink, Depacketizer, RtpPayloadPacket } from '../types.js';
+
+/** An audio access unit: the samples of one packet (G.711) or one AAC frame. */
+export interface AudioAccessUnit extends AccessUnit {
+  codec: 'pcmu' | 'pcma' | 'aac';
+  /** Samples per channel in the unit (G.711: bytes / channels; AAC: 1024 or 960). */
+  sampleCount: number;
+  sampleRate: number;
+  channels: number;
+}
+
+export interface G711DepacketizerOptions {
+  /** 'pcmu' (µ-law, default) or 'pcma' (A-law). */
+  codec?: 'pcmu' | 'pcma';
+  /** rtpmap clock rate (default 8000). */
+  sampleRate?: number;
+  /** rtpmap channels (default 1; samples are interleaved per RFC 3551 §4.1). */
+  channels?: number;
+}
+
+export interface G711DepacketizerStats {
+  packets: number;
+  units: number;
+  lostPackets: number;
+  oldPackets: number;
+}
+
+export class G711Depacketizer implements Depacketizer {
+  readonly stats: G711DepacketizerStats = { packets: 0, units: 0, lostPackets: 0, oldPackets: 0 };
+  readonly codec: 'pcmu' | 'pcma';
+  readonly sampleRate: number;
+  readonly channels: number;
+  private readonly sink: AccessUnitSink<AudioAccessUnit>;
+  private expectedSeq = -1;
+  private disc = false;
+
+  constructor(sink: AccessUnitSink<AudioAccessUnit>, opts: G711DepacketizerOptions = {}) {
+    this.sink = sink;
+    this.codec = opts.codec ?? 'pcmu';
+    this.sampleRate = opts.sampleRate ?? 8000;
+    this.channels = Math.max(1, opts.channels ?? 1);
+  }
+
+  push(pkt: RtpPayloadPacket): void {
+    this.pushPayload(pkt.payload, 0, pkt.payload.length, pkt.timestamp, pkt.marker, pkt.sequenceNumber);
+  }
+
+  pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, _marker: boolean, seq: number): void {
+    this.stats.packets++;
+    if (this.expectedSeq >= 0) {
+      const d = (seq - this.expectedSeq) & 0xffff;
+      if (d !== 0) {
+        if (d >= 0x8000) {
+          this.stats.oldPackets++;
+          return;
+        }
+        this.stats.lostPackets += d;
+        this.disc = true;
+      }
+    }
+    this.expectedSeq = (seq + 1) & 0xffff;
+    if (end <= start) return;
+    // One exact copy: the unit is "yours to keep" while `buf` may be a reused socket buffer.
+    const data = buf.slice(start, end);
+    const unit: AudioAccessUnit = {
+      codec: this.codec,
+      timestamp: timestamp >>> 0,
+      sequenceNumber: seq,
+      keyframe: true,
+      data,
+      loss: false,
+      discontinuity: this.disc,
+      sampleCount: Math.floor(data.length / this.channels),
+      sampleRate: this.sampleRate,
+      channels: this.channels,
+    };
+    this.disc = false;
+    this.stats.units++;
+    this.sink.onUnit(unit);
+  }
+
+  flush(): void {
+    // Nothing is ever held back.
+  }
+
+  reset(): void {
+    this.expectedSeq = -1;
+    this.disc = true;
+  }
+}
