@@ -37,7 +37,40 @@ export function cases(): BenchCase[] {
       throw e;
     },
   });
+  let gotRange = 0;
+  const rangeParser = new RtspStreamParser({
+    message: () => {
+      acc++;
+    },
+    interleaved: (_ch, p) => {
+      gotRange++;
+      acc += p[0]!;
+    },
+    interleavedRange: (_ch, buf, start) => {
+      gotRange++;
+      acc += buf[start]!;
+    },
+    error: (e) => {
+      throw e;
+    },
+  });
   return [
+    {
+      name: 'rtsp interleaved 1400 B frames as ranges (interleavedRange, 64 KiB chunks)',
+      chunks,
+      units: expectFrames,
+      unitName: 'frames',
+      fn: () => {
+        for (const c of chunks) rangeParser.push(c);
+        consume(acc);
+      },
+      verify: () => {
+        gotRange = 0;
+        for (const c of chunks) rangeParser.push(c);
+        rangeParser.end();
+        if (gotRange !== expectFrames) throw new Error(`expected ${expectFrames} frames, got ${gotRange}`);
+      },
+    },
     {
       name: 'rtsp interleaved 1400 B frames (64 KiB chunks)',
       chunks,

@@ -143,66 +143,6 @@ export function createDepacketizer(t: TrackLike, s: DepacketizerSetup): Depacket
       let h = 0;
       return d;
     }
-    case 'h265': {
-      let known = '';
-      const d: H265Depacketizer = new H265Depacketizer(
-        {
-          onUnit: (u) => {
-            const info = d.spsInfo;
-            if (info && info.codecString !== known) {
-              known = info.codecString;
-              s.onInfo({ width: info.width, height: info.height, codecString: info.codecString });
-            }
-            s.onUnit(u);
-          },
-          onError: s.onError,
-        },
-        {
-          output: s.output,
-          lossMode: s.lossMode,
-          maxAccessUnitSize: s.maxAccessUnitSize,
-          spropVps: t.fmtp['sprop-vps'],
-          spropSps: t.fmtp['sprop-sps'],
-          spropPps: t.fmtp['sprop-pps'],
-          spropMaxDonDiff: t.fmtp['sprop-max-don-diff'],
-          context: s.context,
-        },
-      );
-      return d;
-    }
-    case 'pcmu':
-    case 'pcma':
-      return new G711Depacketizer({ onUnit: s.onUnit, onError: s.onError }, { codec: t.codec, sampleRate: t.clockRate || 8000, channels: t.channels ?? 1 });
-    case 'aac': {
-      // Only the AAC modes: AAC-hbr (and AAC-lbr, same layout with other lengths) per RFC 3640 §3.3.5-6.
-      const mode = (t.fmtp.mode ?? '').toLowerCase();
-      if (mode !== 'aac-hbr' && mode !== 'aac-lbr') return undefined;
-      // Throws AAC_BAD_CONFIG (the client reports it) when the config is unusable.
-      return new AacDepacketizer(
-        { onUnit: s.onUnit, onError: s.onError },
-        { fmtp: t.fmtp, clockRate: t.clockRate, channels: t.channels, lossMode: s.lossMode, context: s.context, ...(s.maxAccessUnitSize ? { maxAccessUnitSize: s.maxAccessUnitSize } : {}) },
-      );
-    }
-    case 'jpeg': {
-      const dim = t.media?.dimensions;
-      const d = new JpegDepacketizer(
-        {
-          onUnit: (u) => {
-            if (d.width !== w || d.height !== h) {
-              w = d.width;
-              h = d.height;
-              s.onInfo({ width: w, height: h });
-            }
-            s.onUnit(u);
-          },
-          onError: s.onError,
-        },
-        { lossMode: s.lossMode, context: s.context, ...(s.maxAccessUnitSize ? { maxAccessUnitSize: s.maxAccessUnitSize } : {}), ...(dim ? { width: dim.width, height: dim.height } : {}) },
-      );
-      let w = 0;
-      let h = 0;
-      return d;
-    }
     default:
       return undefined;
   }

@@ -48,6 +48,8 @@ const enum Ext {
   TimeZone = 0x31,
 }
 
+const MAGIC = Buffer.from('DH', 'latin1');
+
 export class DhDemuxer extends DemuxBase {
   readonly format = 'dh' as const;
   private readonly channels = new Map<number, ChannelState>();
@@ -57,7 +59,7 @@ export class DhDemuxer extends DemuxBase {
   private readonly metas = new MetaCache(false);
 
   constructor(sink: DhSink, options: DhDemuxerOptions = {}) {
-    super(sink, options, 'DH', 0);
+    super(sink, options, MAGIC, 0);
   }
 
   protected declaredLength(): number {

@@ -36,6 +36,7 @@ import type { DhCodec, DhDemuxerOptions, DhFrame, DhSink, FrameKind } from './ty
 const TRAILER_SIZE = 8;
 const FILE_HEADER_SIZE = 1024;
 const TRAILER = Buffer.from('dhav', 'latin1');
+const MAGIC = Buffer.from('DHAV', 'latin1');
 const DAHUA = Buffer.from('DAHUA', 'latin1');
 
 const enum T {
@@ -88,7 +89,7 @@ export class DhavDemuxer extends DemuxBase {
   private unwrapped = 0;
 
   constructor(sink: DhSink, options: DhDemuxerOptions = {}) {
-    super(sink, options, 'DHAV', TRAILER_SIZE);
+    super(sink, options, MAGIC, TRAILER_SIZE);
   }
 
   protected declaredLength(): number {

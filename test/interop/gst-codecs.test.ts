@@ -36,7 +36,7 @@ describe.skipIf(skip)('GStreamer RTSP server: H.265, JPEG, PCMU, AAC', () => {
     gst = await startGst({
       mounts: {
         '/h265': 'videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=25/1 ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max=25 ! rtph265pay name=pay0 pt=96 config-interval=-1',
-        '/jpeg': 'videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=25/1 ! jpegenc ! rtpjpegpay name=pay0',
+        '/jpeg': 'videotestsrc is-live=true ! video/x-raw,format=I420,width=320,height=240,framerate=25/1 ! jpegenc ! rtpjpegpay name=pay0',
         '/pcmu': 'audiotestsrc is-live=true ! audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay name=pay0',
         '/aac': 'audiotestsrc is-live=true ! audio/x-raw,rate=16000,channels=1 ! avenc_aac ! aacparse ! rtpmp4gpay name=pay0 pt=97',
       },

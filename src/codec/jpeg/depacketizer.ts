@@ -293,12 +293,12 @@ export class JpegDepacketizer implements Depacketizer {
     this.fDiscard = false;
   }
 
-  /** `frameStart`: the error is about a first packet, so the whole frame is unusable. */
-  private bad(code: ErrorCode, msg: string, buf: Uint8Array, s: number, e: number, seq: number, frameStart = false): void {
+  /** `_frameStart`: the error is about a first packet (no frame is open then; kept for call-site clarity). */
+  private bad(code: ErrorCode, msg: string, buf: Uint8Array, s: number, e: number, seq: number, _frameStart = false): void {
     if (this.active) {
       this.markLoss(msg);
       this.contiguous = false;
-    } else if (frameStart) this.discPending = true;
+    }
     this.discPending = true;
     this.report(new ProtocolError(code, msg, { context: { ...this.ctx, seq, timestamp: this.fTs }, bytes: buf.subarray(s, Math.min(e, s + 64)) }));
   }
