@@ -45,6 +45,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     if (this.done) return;
     this.done = true;
     this.failure = error;
+    // Nothing more is queued after the end: release a paused producer so it is not stuck.
+    if (this.pressured) {
+      this.pressured = false;
+      this.onPressure?.(false);
+    }
     const w = this.waiter;
     if (w && this.size === 0) {
       this.waiter = undefined;

@@ -369,6 +369,10 @@ export class RtspClient extends EventEmitter {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {
+      // The frame queue may have paused the socket (slow or gone consumer): control answers must
+      // still be read, and frames arriving now are dropped by the closed queue.
+      this.queue.end(this.failure);
+      this.sock?.resume();
       if (this.sessionId && this.sock && !this.sock.destroyed && !this.failure) {
         try {
           await this.request('TEARDOWN', this.aggregateUrl(), { Session: this.sessionId }, { timeoutMs: this.options.teardownTimeoutMs ?? 2000, allowStatus: () => true });
@@ -399,7 +403,9 @@ export class RtspClient extends EventEmitter {
     this.sock = sock;
     this.parser = new RtspStreamParser({
       message: (m) => this.onMessage(m),
-      interleaved: (ch, payload) => this.onInterleaved(ch, payload),
+      interleaved: (ch, payload) => this.onInterleaved(ch, payload, 0, payload.length),
+      // Frames inside one chunk arrive as a range: no view object per packet on the hot path.
+      interleavedRange: (ch, buf, start, end) => this.onInterleaved(ch, buf, start, end),
       error: (e) => this.onParserError(e),
     });
     const parser = this.parser;
@@ -566,21 +572,21 @@ export class RtspClient extends EventEmitter {
     if (t.rtcpChannel !== undefined) this.rtcpChannels[t.rtcpChannel] = state;
   }
 
-  private onInterleaved(channel: number, payload: Uint8Array): void {
+  private onInterleaved(channel: number, buf: Uint8Array, start: number, end: number): void {
     const rtp = this.channels[channel];
-    if (rtp) return this.onRtp(rtp, payload);
+    if (rtp) return this.onRtp(rtp, buf, start, end);
     const rtcp = this.rtcpChannels[channel];
-    if (rtcp) return this.onRtcp(rtcp, payload);
+    if (rtcp) return this.onRtcp(rtcp, buf.subarray(start, end));
     // Data on a channel never set up (moonfire-nvr #213, camera-quirks 14): counted and dropped.
     this.stats.strayFrames++;
   }
 
-  private onRtp(s: TrackState, payload: Uint8Array): void {
+  private onRtp(s: TrackState, buf: Uint8Array, start: number, end: number): void {
     const p = this.pkt;
-    const st = p.parse(payload, 0, payload.length);
+    const st = p.parse(buf, start, end);
     if (st !== RtpStatus.Ok) {
       this.stats.badPackets++;
-      this.emit('warning', rtpError(st, payload, { offset: this.stats.bytesIn, channel: s.track.rtpChannel }));
+      this.emit('warning', rtpError(st, buf.subarray(start, end), { offset: this.stats.bytesIn, channel: s.track.rtpChannel }));
       return;
     }
     this.stats.rtpPackets++;

@@ -36,3 +36,15 @@ describe('AsyncQueue', () => {
     await expect(q.next()).rejects.toThrow('boom');
   });
 });
+
+describe('AsyncQueue end', () => {
+  it('releases pressure when the consumer stops early (break out of for-await)', async () => {
+    const calls: boolean[] = [];
+    const q = new AsyncQueue<number>(2, (p) => calls.push(p));
+    for (let i = 0; i < 5; i++) q.push(i);
+    for await (const v of q) if (v === 0) break;
+    expect(calls).toEqual([true, false]);
+    q.push(99); // ignored after the end
+    expect(q.size).toBe(0);
+  });
+});

@@ -240,3 +240,17 @@ describe('RtspClient session services', () => {
     expect(client.tracks[0]!.codecString).toMatch(/^avc1\.42c01e$/i);
   });
 });
+
+describe('RtspClient close after a slow consumer', () => {
+  it('closes promptly (TEARDOWN answered) even when backpressure had paused the socket', async () => {
+    const cam = await camera({ pace: 'fast' });
+    const client = new RtspClient(cam.url(), { frameQueueSize: 4 });
+    await client.start();
+    await new Promise((r) => setTimeout(r, 300)); // let the queue fill and pause the socket
+    await take(client, 2);
+    const t0 = Date.now();
+    await client.close();
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(cam.stats.requests['TEARDOWN']).toBe(1);
+  });
+});
