@@ -117,7 +117,17 @@ export abstract class DemuxBase {
     this.trailerSize = trailerSize;
   }
 
-  /** Feeds bytes. The demuxer keeps references to `chunk`: do not modify it afterwards. */
+  /**
+   * Stream offset of the oldest pushed byte the demuxer may still read or hand out: chunks whose
+   * bytes all lie before it are no longer referenced, and a reader may reuse their memory for the
+   * next read — provided the frames' payloads do not outlive `frame()` (e.g. `transientPayload`
+   * and writing them at once): payloads are views of the chunks.
+   */
+  get heldFrom(): number {
+    return this.q.offset;
+  }
+
+  /** Feeds bytes. The demuxer keeps references to `chunk`: do not modify it afterwards (but see `heldFrom`). */
   push(chunk: Uint8Array): void {
     if (this.ended) throw new ProtocolError('INVALID_ARGUMENT', 'push() after end()');
     if (chunk.length === 0) return;

@@ -96,6 +96,13 @@ export class DhavDemuxer extends DemuxBase {
     return this.q.u32le(12);
   }
 
+  /** Pieces of a split frame waiting for piece 0 may be views of older chunks. */
+  override get heldFrom(): number {
+    let from = this.q.offset;
+    if (this.pending.size !== 0) for (const p of this.pending.values()) from = Math.min(from, p.frame.offset);
+    return from;
+  }
+
   protected override special(b0: number, ending: boolean): Step | -1 {
     const q = this.q;
     if (b0 === 0xff) {

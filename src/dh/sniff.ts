@@ -71,6 +71,11 @@ export class AutoDemuxer {
     return this.inner?.format;
   }
 
+  /** See `DhDemuxer.heldFrom`; 0 while sniffing (every chunk is held for the replay). */
+  get heldFrom(): number {
+    return this.inner ? this.inner.heldFrom : 0;
+  }
+
   get stats(): DhStats {
     return this.inner ? this.inner.stats : this.pendingStats;
   }

@@ -47,7 +47,11 @@ export interface DhGap {
   end: number;
 }
 
-/** Metadata from DH extend headers / DHAV extensions; a field is present only when its packet carried it. */
+/**
+ * Metadata from DH extend headers / DHAV extensions; a field is present only when its packet carried it.
+ * Frames whose metadata is only type, codec, I-frame interval (and DHAV subtype) share one frozen
+ * object between them; copy it before changing it.
+ */
 export interface DhMeta {
   /** Raw packet type: DH byte 2 (0x10/0x20/0x21), DHAV byte 4 (0xFD, 0xFC, 0xF0, ...). */
   packetType: number;
@@ -72,6 +76,8 @@ export interface DhMeta {
  * by one more copy). Either way it stays valid after the callback returns, as long as the caller does
  * not modify chunks after pushing them (the Node stream contract). Copy it if you mean to mutate it.
  * With the `transientPayload` option, a payload that spanned chunks is valid only during `frame()`.
+ * A view is a plain `Uint8Array` (cheaper to make than a `Buffer` view); use `Buffer.from(p.buffer,
+ * p.byteOffset, p.length)` for Buffer methods.
  */
 export interface DhFrame {
   format: DhFormat;
@@ -158,4 +164,6 @@ export interface Demuxer {
   push(chunk: Uint8Array): void;
   end(): void;
   readonly stats: DhStats;
+  /** Stream offset before which pushed chunks are no longer referenced (see `DhDemuxer.heldFrom`). */
+  readonly heldFrom: number;
 }

@@ -3,8 +3,7 @@
  * (issue 2 §5): frames of a DH/DHAV stream or .dav file as JSON lines or a per-stream summary, the
  * video elementary stream and raw audio to files, and a final summary on stderr.
  */
-import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { createDemuxer } from '../../dh/sniff.js';
 import type { DhEvent, DhFrame, DhStats } from '../../dh/types.js';
 import { write, type CliIo } from '../io.js';
@@ -121,6 +120,41 @@ function statsLine(s: DhStats): string {
 }
 
 const MAX_EVENT_LINES = 20;
+/** File reads, 1 MiB each. */
+const READ_SIZE = 1 << 20;
+/** Output batch: one write per MiB instead of one per frame (audio frames are ~320 bytes). */
+const BATCH_SIZE = 1 << 20;
+
+function writeAll(fd: number, b: Uint8Array): void {
+  for (let o = 0; o < b.length; ) o += writeSync(fd, b, o, b.length - o);
+}
+
+/** An output file written in batches; payloads are transient, so each is copied into the batch at once. */
+class BatchFile {
+  private readonly buf = Buffer.allocUnsafeSlow(BATCH_SIZE);
+  private n = 0;
+  readonly fd: number;
+
+  constructor(fd: number) {
+    this.fd = fd;
+  }
+
+  write(p: Uint8Array): void {
+    if (p.length > BATCH_SIZE - this.n) {
+      this.flush();
+      if (p.length >= BATCH_SIZE >> 1) return writeAll(this.fd, p);
+    }
+    this.buf.set(p, this.n);
+    this.n += p.length;
+  }
+
+  flush(): void {
+    if (this.n === 0) return;
+    const n = this.n;
+    this.n = 0;
+    writeAll(this.fd, this.buf.subarray(0, n));
+  }
+}
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   let args: Args | 'help';
@@ -140,23 +174,24 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const { json } = args;
   let out = '';
   let eventLines = 0;
-  const streams = new Map<string, StreamSummary>();
-  let videoFd = -1;
-  let audioFd = -1;
+  // Keyed kind * 65536 + channel (DH channels are u16), in order of appearance.
+  const streams = new Map<number, StreamSummary>();
+  let video: BatchFile | undefined;
+  let audio: BatchFile | undefined;
   let videoChannel = -1;
   let audioChannel = -1;
   try {
-    if (args.video !== undefined) videoFd = openSync(args.video, 'w');
-    if (args.audio !== undefined) audioFd = openSync(args.audio, 'w');
+    if (args.video !== undefined) video = new BatchFile(openSync(args.video, 'w'));
+    if (args.audio !== undefined) audio = new BatchFile(openSync(args.audio, 'w'));
   } catch (e) {
     io.stderr.write(`camstream demux: cannot open output: ${(e as Error).message}\n`);
-    if (videoFd >= 0) closeSync(videoFd);
+    if (video) closeSync(video.fd);
     return 1;
   }
   const sink = {
     frame(f: DhFrame): void {
       if (json) out += frameJson(f) + '\n';
-      const key = `${f.kind}/${f.channel}`;
+      const key = (f.kind === 'video' ? 0 : f.kind === 'audio' ? 0x10000 : 0x20000) + f.channel;
       let s = streams.get(key);
       if (!s) {
         s = { kind: f.kind, channel: f.channel, codec: f.codec, width: 0, height: 0, fps: 0, sampleRate: 0, frames: 0, keyframes: 0, bytes: 0, first: f.timestamp, last: f.timestamp };
@@ -171,12 +206,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       if (f.keyframe) s.keyframes++;
       s.bytes += f.payload.length;
       s.last = f.timestamp;
-      if (f.kind === 'video' && videoFd >= 0) {
+      if (f.kind === 'video' && video) {
         if (videoChannel < 0) videoChannel = f.channel;
-        if (f.channel === videoChannel) writeSync(videoFd, f.payload);
-      } else if (f.kind === 'audio' && audioFd >= 0) {
+        if (f.channel === videoChannel) video.write(f.payload);
+      } else if (f.kind === 'audio' && audio) {
         if (audioChannel < 0) audioChannel = f.channel;
-        if (f.channel === audioChannel) writeSync(audioFd, f.payload);
+        if (f.channel === audioChannel) audio.write(f.payload);
       }
     },
     event(e: DhEvent): void {
@@ -184,28 +219,57 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       else if (eventLines++ < MAX_EVENT_LINES) io.stderr.write(`camstream demux: ${eventLine(e)}\n`);
     },
   };
-  // Payloads are written or measured inside frame(): the reused-buffer mode is safe here.
+  // Payloads are written or measured inside frame() and never kept: the reused-buffer mode is safe.
   const demuxer = createDemuxer(sink, { transientPayload: true }, args.format);
-  let input: Readable;
-  if (args.input === '-') input = io.stdin;
-  else input = createReadStream(args.input, { highWaterMark: 256 * 1024 });
+  const flushOut = async (): Promise<void> => {
+    if (out.length === 0) return;
+    const text = out;
+    out = '';
+    await write(io.stdout, text);
+  };
+  let failed = false;
   try {
-    for await (const chunk of input as AsyncIterable<Uint8Array | string>) {
-      demuxer.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
-      if (out.length > 0) {
-        const text = out;
-        out = '';
-        await write(io.stdout, text);
+    if (args.input === '-') {
+      for await (const chunk of io.stdin as AsyncIterable<Uint8Array | string>) {
+        demuxer.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
+        await flushOut();
+      }
+    } else {
+      // A file: synchronous reads (no event-loop round trip per chunk) into recycled buffers. The
+      // demuxer holds views of the bytes it has not consumed (and of DHAV sub-frame pieces), so a
+      // buffer is reused only once all its bytes lie before `heldFrom`; payloads are written at
+      // once. Fresh memory per read cost ~30% of the demux time on a 100 MB file.
+      const fd = openSync(args.input, 'r');
+      const free: Buffer[] = [];
+      const busy: { buf: Buffer; end: number }[] = [];
+      let pos = 0;
+      try {
+        for (;;) {
+          const held = demuxer.heldFrom;
+          while (busy.length > 0 && busy[0]!.end <= held) free.push(busy.shift()!.buf);
+          const b = free.pop() ?? Buffer.allocUnsafeSlow(READ_SIZE);
+          const n = readSync(fd, b, 0, READ_SIZE, null);
+          if (n === 0) break;
+          pos += n;
+          busy.push({ buf: b, end: pos });
+          demuxer.push(n === READ_SIZE ? b : b.subarray(0, n));
+          await flushOut();
+        }
+      } finally {
+        closeSync(fd);
       }
     }
     demuxer.end();
+    video?.flush();
+    audio?.flush();
   } catch (e) {
     io.stderr.write(`camstream demux: cannot read ${args.input === '-' ? 'stdin' : args.input}: ${(e as Error).message}\n`);
-    return 1;
+    failed = true;
   } finally {
-    if (videoFd >= 0) closeSync(videoFd);
-    if (audioFd >= 0) closeSync(audioFd);
+    if (video) closeSync(video.fd);
+    if (audio) closeSync(audio.fd);
   }
+  if (failed) return 1;
   if (!json) {
     for (const s of streams.values()) {
       const what =
