@@ -487,7 +487,16 @@ export class RtspClient extends EventEmitter {
     if (head.status === 401) {
       return new ProtocolError('AUTH_FAILED', `${method} ${redactUrl(this.url)}: 401 ${head.reason}`, { context: this.ctx({ method, status: head.status }) });
     }
-    return new ProtocolError('RTSP_STATUS', `${method} ${redactUrl(this.url)} answered ${head.status} ${head.reason}`, { context: this.ctx({ method, status: head.status }) });
+    // RFC 2326 §11.3.x: say what the common refusals mean for this client.
+    const hint =
+      head.status === 461
+        ? ' (the server does not offer RTP over TCP; camstream does not implement RTP over UDP yet)'
+        : head.status === 454
+          ? ' (the server no longer knows this session)'
+          : head.status === 404
+            ? ' (no such stream on this server)'
+            : '';
+    return new ProtocolError('RTSP_STATUS', `${method} ${redactUrl(this.url)} answered ${head.status} ${head.reason}${hint}`, { context: this.ctx({ method, status: head.status }) });
   }
 
   private onMessage(m: RtspMessage): void {
@@ -669,7 +678,6 @@ export class RtspClient extends EventEmitter {
         if (e instanceof ProtocolError) this.emit('warning', e);
       });
     }, every);
-    this.keepaliveTimer.unref?.();
   }
 
   /** Receiver reports (RFC 3550 §6.4.2) and the periodic 'stats' event. */
@@ -686,7 +694,6 @@ export class RtspClient extends EventEmitter {
         this.sendReceiverReports();
       }
     }, Math.max(100, Math.min(statsEvery, rrEvery > 0 ? rrEvery : statsEvery)));
-    this.reportTimer.unref?.();
   }
 
   private sendReceiverReports(): void {

@@ -45,6 +45,8 @@ export interface RtspQuirks {
   noGetParameter: boolean;
   /** Data on an interleaved channel that was never set up (moonfire-nvr #213, camera-quirks 14). */
   strayChannel: boolean;
+  /** RTP over UDP only: a TCP SETUP is answered 461 (VLC's RTSP server, camera-quirks 23). */
+  udpOnly: boolean;
 }
 
 export const NO_QUIRKS: RtspQuirks = {
@@ -61,6 +63,7 @@ export const NO_QUIRKS: RtspQuirks = {
   bogusRtpInfo: false,
   noGetParameter: false,
   strayChannel: false,
+  udpOnly: false,
 };
 
 export interface RtspFaults {
@@ -71,6 +74,8 @@ export interface RtspFaults {
   /** After this many RTP packets, write this many bytes of garbage into the stream, then go on. */
   garbageAfter?: number;
   garbageBytes?: number;
+  /** PLAY is answered 454 Session Not Found (the session expired or was lost server-side). */
+  forgetSessionBeforePlay?: boolean;
 }
 
 export interface VirtualCameraOptions {
@@ -279,7 +284,7 @@ export class VirtualCamera {
       case 'SETUP': {
         const tSpec = req.headers.get('transport');
         const t = tSpec ? parseTransport(tSpec.split(',')[0]!) : undefined;
-        if (!t || t.lowerTransport !== 'TCP') return reply(461, 'Unsupported Transport');
+        if (!t || (t.lowerTransport === 'TCP') === this.quirks.udpOnly) return reply(461, 'Unsupported Transport');
         if (sessionId && !session) return reply(454, 'Session Not Found');
         const s = session ?? new Session();
         if (!session) {
@@ -302,7 +307,7 @@ export class VirtualCamera {
         });
       }
       case 'PLAY': {
-        if (!session) return reply(454, 'Session Not Found');
+        if (!session || this.faults.forgetSessionBeforePlay) return reply(454, 'Session Not Found');
         const rtpInfo = session.tracks
           .map((tr) => `url=${tr.control};seq=${this.quirks.bogusRtpInfo ? 0 : tr.packetizer?.sequenceNumber ?? tr.seq};rtptime=${this.rtpTime(session, tr)}`)
           .join(',');

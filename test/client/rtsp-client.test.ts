@@ -161,13 +161,31 @@ describe('RtspClient against the VirtualCamera', () => {
     expect(frames).toHaveLength(40);
   });
 
+  it('a UDP-only server (461) and a lost session (454) are clear RTSP_STATUS errors', async () => {
+    const vlcLike = await camera({ quirks: { udpOnly: true } });
+    const c1 = new RtspClient(vlcLike.url());
+    const e1 = (await c1.start().catch((x: unknown) => x)) as ProtocolError;
+    expect(e1.code).toBe('RTSP_STATUS');
+    expect(e1.context).toMatchObject({ method: 'SETUP', status: 461 });
+    expect(e1.message).toMatch(/does not offer RTP over TCP/);
+    await c1.close();
+    const forgetful = await camera({ faults: { forgetSessionBeforePlay: true } });
+    const c2 = new RtspClient(forgetful.url());
+    const e2 = (await c2.start().catch((x: unknown) => x)) as ProtocolError;
+    expect(e2.context).toMatchObject({ method: 'PLAY', status: 454 });
+    await c2.close();
+  });
+
   it('close() releases the socket and timers; the camera sees the connection go', async () => {
     const cam = await camera();
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const client = new RtspClient(cam.url());
     await client.start();
     await take(client, 5);
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBeGreaterThan(timersBefore);
     await client.close();
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 50)); // the camera notices the disconnect and stops its own timers
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(timersBefore);
     expect(cam.openConnections).toBe(0);
     const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().filter((h) => h?.constructor?.name === 'Socket' && (h as { remotePort?: number }).remotePort === cam.port);
     expect(handles).toHaveLength(0);
