@@ -10,7 +10,10 @@ const corpus = (f: string): Buffer => readFileSync(new URL(`../../corpus/${f}`, 
 
 let cam: VirtualHttpCamera;
 let api: CameraHttp;
+const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+let timersBefore = 0;
 beforeAll(async () => {
+  timersBefore = timers();
   cam = await new VirtualHttpCamera({ auth: 'digest', mjpegFps: 200, eventIntervalMs: 10, speed: 8 }).start();
   api = new CameraHttp(cam.url());
 });
@@ -18,6 +21,8 @@ afterAll(async () => {
   await new Promise((r) => setTimeout(r, 30));
   expect(cam.openConnections).toBe(0); // every endpoint released its connection
   await cam.stop();
+  await new Promise((r) => setTimeout(r, 30));
+  expect(timers()).toBe(timersBefore); // ... and every timer (idle checks, event keepalives)
 });
 
 async function take<T>(it: AsyncIterable<T>, n: number): Promise<T[]> {
