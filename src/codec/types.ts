@@ -31,6 +31,15 @@ export interface AccessUnit {
   discontinuity: boolean;
 }
 
+/** An audio access unit: the samples of one packet (G.711) or one AAC frame. */
+export interface AudioAccessUnit extends AccessUnit {
+  codec: 'pcmu' | 'pcma' | 'aac';
+  /** Samples per channel in the unit (G.711: bytes / channels; AAC: 1024 or 960). */
+  sampleCount: number;
+  sampleRate: number;
+  channels: number;
+}
+
 /** What the client layer adds per track (see client/). */
 export interface Frame extends AccessUnit {
   /** Track (media) index in the SDP. */
@@ -69,3 +78,14 @@ export interface Depacketizer {
 }
 
 export type LossMode = 'drop' | 'flag';
+
+/** Counters kept by the H.264, H.265, JPEG and AAC depacketizers. */
+export interface DepacketizerStats {
+  packets: number;
+  units: number;
+  droppedUnits: number;
+  lostPackets: number;
+  /** Packets behind the expected sequence number (duplicates, stale), ignored. */
+  oldPackets: number;
+  errors: number;
+}

@@ -22,8 +22,9 @@
  * either loss mode). The unit after any loss has `discontinuity: true`.
  */
 import { ProtocolError } from '../../errors.js';
-import type { AccessUnitSink, Depacketizer, LossMode, RtpPayloadPacket } from '../types.js';
-import type { AudioAccessUnit } from '../g711/depacketizer.js';
+import { DepacketizerBase } from '../depacketizer-base.js';
+import { OLD_PACKET, SequenceGap } from '../sequence-gap.js';
+import type { AccessUnitSink, AudioAccessUnit, DepacketizerStats, LossMode } from '../types.js';
 import { parseAudioSpecificConfig, parseMpeg4GenericFmtp, writeAdtsHeader, adtsCompatible, type AudioSpecificConfig, type Mpeg4GenericParams } from './config.js';
 
 export interface AacDepacketizerOptions {
@@ -42,16 +43,9 @@ export interface AacDepacketizerOptions {
   context?: Record<string, string | number>;
 }
 
-export interface AacDepacketizerStats {
-  packets: number;
-  units: number;
-  droppedUnits: number;
-  lostPackets: number;
-  oldPackets: number;
-  errors: number;
-}
+export type AacDepacketizerStats = DepacketizerStats;
 
-export class AacDepacketizer implements Depacketizer {
+export class AacDepacketizer extends DepacketizerBase {
   readonly stats: AacDepacketizerStats = { packets: 0, units: 0, droppedUnits: 0, lostPackets: 0, oldPackets: 0, errors: 0 };
   readonly params: Mpeg4GenericParams;
   readonly config: AudioSpecificConfig | undefined;
@@ -64,7 +58,7 @@ export class AacDepacketizer implements Depacketizer {
   private readonly maxAu: number;
   private readonly ctx: Record<string, string | number>;
   private readonly headered: boolean;
-  private expectedSeq = -1;
+  private readonly seqGap = new SequenceGap(this.stats);
   private disc = false;
   // Fragmented AU in progress.
   private frag: Uint8Array | undefined;
@@ -79,6 +73,7 @@ export class AacDepacketizer implements Depacketizer {
 
   /** Throws AAC_BAD_CONFIG when the fmtp or its config cannot be used. */
   constructor(sink: AccessUnitSink<AudioAccessUnit>, opts: AacDepacketizerOptions = {}) {
+    super();
     this.sink = sink;
     this.params = parseMpeg4GenericFmtp(opts.fmtp ?? {});
     this.config = this.params.config ? parseAudioSpecificConfig(this.params.config) : undefined;
@@ -94,30 +89,18 @@ export class AacDepacketizer implements Depacketizer {
     if (this.headered && p.sizeLength === 0) throw new ProtocolError('AAC_BAD_CONFIG', 'AU headers without AU-size (constantsize mode) are not supported');
   }
 
-  push(pkt: RtpPayloadPacket): void {
-    this.pushPayload(pkt.payload, 0, pkt.payload.length, pkt.timestamp, pkt.marker, pkt.sequenceNumber);
-  }
-
-  pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, marker: boolean, seq: number): void {
-    this.stats.packets++;
-    if (this.expectedSeq >= 0) {
-      const d = (seq - this.expectedSeq) & 0xffff;
-      if (d !== 0) {
-        if (d >= 0x8000) {
-          this.stats.oldPackets++;
-          return;
-        }
-        this.stats.lostPackets += d;
-        this.disc = true;
-        if (this.frag) {
-          // The rest of this AU's fragments are skipped quietly: already reported.
-          this.skipTs = this.fragTs;
-          this.skipping = true;
-          this.dropFrag('packets lost inside a fragmented AU');
-        }
+  override pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, marker: boolean, seq: number): void {
+    const lost = this.seqGap.next(seq);
+    if (lost !== 0) {
+      if (lost === OLD_PACKET) return;
+      this.disc = true;
+      if (this.frag) {
+        // The rest of this AU's fragments are skipped quietly: already reported.
+        this.skipTs = this.fragTs;
+        this.skipping = true;
+        this.dropFrag('packets lost inside a fragmented AU');
       }
     }
-    this.expectedSeq = (seq + 1) & 0xffff;
     timestamp >>>= 0;
     if (this.frag && timestamp !== this.fragTs) this.dropFrag('timestamp changed inside a fragmented AU');
     if (!this.headered) {
@@ -127,14 +110,14 @@ export class AacDepacketizer implements Depacketizer {
     this.packet(buf, start, end, timestamp, marker, seq);
   }
 
-  flush(): void {
+  override flush(): void {
     if (this.frag) this.dropFrag('stream ended inside a fragmented AU');
   }
 
-  reset(): void {
+  override reset(): void {
     this.frag = undefined;
     this.skipping = false;
-    this.expectedSeq = -1;
+    this.seqGap.reset();
     this.disc = true;
   }
 

@@ -4,34 +4,27 @@
  * larger than one packet is fragmented (§3.2.3, AU-size = whole AU). Marker bit: set on packets
  * holding complete AUs and on the last fragment (§3.2.3 / §4.1). Used by tests and the virtual camera.
  */
-import { RTP_HEADER_SIZE, writeRtpHeader } from '../../rtp/rtp-packet.js';
+import { RTP_HEADER_SIZE } from '../../rtp/rtp-packet.js';
 import { ProtocolError } from '../../errors.js';
+import { RtpPacketizer, maxPayloadSizeOption, type RtpPacketizerOptions } from '../rtp-packetizer.js';
 
-export interface AacPacketizerOptions {
+export interface AacPacketizerOptions extends RtpPacketizerOptions {
   maxPayloadSize?: number;
-  payloadType?: number;
-  ssrc?: number;
-  initialSequenceNumber?: number;
   /** Samples per frame (default 1024): the RTP timestamp step between frames. */
   frameLength?: number;
   /** At most this many frames per packet (default 64). */
   maxFramesPerPacket?: number;
 }
 
-export class AacPacketizer {
+export class AacPacketizer extends RtpPacketizer {
   readonly maxPayloadSize: number;
-  readonly payloadType: number;
-  readonly ssrc: number;
   readonly frameLength: number;
-  sequenceNumber: number;
   private readonly maxFrames: number;
 
   constructor(opts: AacPacketizerOptions = {}) {
-    this.maxPayloadSize = opts.maxPayloadSize ?? 1400;
-    if (!(this.maxPayloadSize >= 5)) throw new ProtocolError('INVALID_ARGUMENT', `maxPayloadSize ${this.maxPayloadSize} < 5`);
-    this.payloadType = opts.payloadType ?? 97;
-    this.ssrc = (opts.ssrc ?? (Math.random() * 0x100000000) >>> 0) >>> 0;
-    this.sequenceNumber = (opts.initialSequenceNumber ?? (Math.random() * 0x10000) >>> 0) & 0xffff;
+    super(opts, 97);
+    // A fragment needs AU-headers-length, one AU header and one byte.
+    this.maxPayloadSize = maxPayloadSizeOption(opts.maxPayloadSize, 5);
     this.frameLength = opts.frameLength ?? 1024;
     this.maxFrames = Math.max(1, opts.maxFramesPerPacket ?? 64);
   }
@@ -76,11 +69,6 @@ export class AacPacketizer {
       i = j;
     }
     return out;
-  }
-
-  private header(pkt: Uint8Array, timestamp: number, marker: boolean): void {
-    writeRtpHeader(pkt, 0, { marker, payloadType: this.payloadType, sequenceNumber: this.sequenceNumber, timestamp, ssrc: this.ssrc });
-    this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
   }
 }
 

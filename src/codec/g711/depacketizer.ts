@@ -6,16 +6,12 @@
  * Loss: a forward sequence gap marks the next unit `discontinuity: true` (the samples it carries are
  * complete; what was lost are whole units, so `loss` stays false). Old/duplicate packets are ignored.
  */
-import type { AccessUnit, AccessUnitSink, Depacketizer, RtpPayloadPacket } from '../types.js';
+import { DepacketizerBase } from '../depacketizer-base.js';
+import { OLD_PACKET, SequenceGap } from '../sequence-gap.js';
+import type { AccessUnitSink, AudioAccessUnit } from '../types.js';
 
-/** An audio access unit: the samples of one packet (G.711) or one AAC frame. */
-export interface AudioAccessUnit extends AccessUnit {
-  codec: 'pcmu' | 'pcma' | 'aac';
-  /** Samples per channel in the unit (G.711: bytes / channels; AAC: 1024 or 960). */
-  sampleCount: number;
-  sampleRate: number;
-  channels: number;
-}
+/** Moved to ../types.ts; re-exported for existing imports. */
+export type { AudioAccessUnit } from '../types.js';
 
 export interface G711DepacketizerOptions {
   /** 'pcmu' (µ-law, default) or 'pcma' (A-law). */
@@ -33,40 +29,29 @@ export interface G711DepacketizerStats {
   oldPackets: number;
 }
 
-export class G711Depacketizer implements Depacketizer {
+export class G711Depacketizer extends DepacketizerBase {
   readonly stats: G711DepacketizerStats = { packets: 0, units: 0, lostPackets: 0, oldPackets: 0 };
   readonly codec: 'pcmu' | 'pcma';
   readonly sampleRate: number;
   readonly channels: number;
   private readonly sink: AccessUnitSink<AudioAccessUnit>;
-  private expectedSeq = -1;
+  private readonly seqGap = new SequenceGap(this.stats);
   private disc = false;
 
   constructor(sink: AccessUnitSink<AudioAccessUnit>, opts: G711DepacketizerOptions = {}) {
+    super();
     this.sink = sink;
     this.codec = opts.codec ?? 'pcmu';
     this.sampleRate = opts.sampleRate ?? 8000;
     this.channels = Math.max(1, opts.channels ?? 1);
   }
 
-  push(pkt: RtpPayloadPacket): void {
-    this.pushPayload(pkt.payload, 0, pkt.payload.length, pkt.timestamp, pkt.marker, pkt.sequenceNumber);
-  }
-
-  pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, _marker: boolean, seq: number): void {
-    this.stats.packets++;
-    if (this.expectedSeq >= 0) {
-      const d = (seq - this.expectedSeq) & 0xffff;
-      if (d !== 0) {
-        if (d >= 0x8000) {
-          this.stats.oldPackets++;
-          return;
-        }
-        this.stats.lostPackets += d;
-        this.disc = true;
-      }
+  override pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, _marker: boolean, seq: number): void {
+    const lost = this.seqGap.next(seq);
+    if (lost !== 0) {
+      if (lost === OLD_PACKET) return;
+      this.disc = true;
     }
-    this.expectedSeq = (seq + 1) & 0xffff;
     if (end <= start) return;
     // One exact copy: the unit is "yours to keep" while `buf` may be a reused socket buffer.
     const data = buf.slice(start, end);
@@ -87,12 +72,12 @@ export class G711Depacketizer implements Depacketizer {
     this.sink.onUnit(unit);
   }
 
-  flush(): void {
+  override flush(): void {
     // Nothing is ever held back.
   }
 
-  reset(): void {
-    this.expectedSeq = -1;
+  override reset(): void {
+    this.seqGap.reset();
     this.disc = true;
   }
 }

@@ -3,29 +3,23 @@
  * `samplesPerPacket` (default 160 = 20 ms at 8000 Hz, §4.2 default packetization), the timestamp
  * advancing by one per sample. Used by tests and the virtual camera.
  */
-import { RTP_HEADER_SIZE, writeRtpHeader } from '../../rtp/rtp-packet.js';
+import { RTP_HEADER_SIZE } from '../../rtp/rtp-packet.js';
 import { ProtocolError } from '../../errors.js';
+import { RtpPacketizer, type RtpPacketizerOptions } from '../rtp-packetizer.js';
 
-export interface G711PacketizerOptions {
+export interface G711PacketizerOptions extends RtpPacketizerOptions {
   /** 0 = PCMU (default), 8 = PCMA. */
   payloadType?: number;
-  ssrc?: number;
-  initialSequenceNumber?: number;
   samplesPerPacket?: number;
   channels?: number;
 }
 
-export class G711Packetizer {
-  readonly payloadType: number;
-  readonly ssrc: number;
+export class G711Packetizer extends RtpPacketizer {
   readonly samplesPerPacket: number;
   readonly channels: number;
-  sequenceNumber: number;
 
   constructor(opts: G711PacketizerOptions = {}) {
-    this.payloadType = opts.payloadType ?? 0;
-    this.ssrc = (opts.ssrc ?? (Math.random() * 0x100000000) >>> 0) >>> 0;
-    this.sequenceNumber = (opts.initialSequenceNumber ?? (Math.random() * 0x10000) >>> 0) & 0xffff;
+    super(opts, 0);
     this.samplesPerPacket = opts.samplesPerPacket ?? 160;
     this.channels = Math.max(1, opts.channels ?? 1);
     if (!(this.samplesPerPacket >= 1)) throw new ProtocolError('INVALID_ARGUMENT', `samplesPerPacket ${this.samplesPerPacket} < 1`);
@@ -40,8 +34,7 @@ export class G711Packetizer {
       const pkt = new Uint8Array(RTP_HEADER_SIZE + (e - p));
       pkt.set(samples.subarray(p, e), RTP_HEADER_SIZE);
       // RFC 3551 §4.1: the marker is set on the first packet of a talkspurt: here, the first one.
-      writeRtpHeader(pkt, 0, { marker: p === 0, payloadType: this.payloadType, sequenceNumber: this.sequenceNumber, timestamp: (timestamp + p / this.channels) >>> 0, ssrc: this.ssrc });
-      this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
+      this.header(pkt, (timestamp + p / this.channels) >>> 0, p === 0);
       out.push(pkt);
     }
     return out;

@@ -17,9 +17,8 @@
  * - Parameter sets: the latest in-band (or sprop) SPS and PPS are kept; an IDR unit lacking them gets
  *   copies written right before its first IDR slice.
  */
-import { ProtocolError } from '../../errors.js';
 import { findStartCode } from '../annex-b.js';
-import { NalUnitAssembler, keepOrCopy, nalHeaderTable, sameBytes, type NalUnitAssemblerOptions, type NalUnitAssemblerStats } from '../nal-unit-assembler.js';
+import { NalUnitAssembler, keepOrCopy, nalHeaderTable, type NalUnitAssemblerOptions, type NalUnitAssemblerStats } from '../nal-unit-assembler.js';
 import type { AccessUnitSink } from '../types.js';
 import { parseH264Sps, avc1CodecString, buildAvcDecoderConfig, type H264SpsInfo } from './sps.js';
 import { decodeH264Sprop } from './sprop.js';
@@ -44,15 +43,9 @@ const HAS_PPS = 2;
 
 const KEY_NAL = nalHeaderTable((b0) => (b0 & 0x1f) === NAL_IDR);
 
-export class H264Depacketizer extends NalUnitAssembler {
-  /** Latest SPS / PPS (copies). */
-  sps: Uint8Array | undefined;
-  pps: Uint8Array | undefined;
-  /** Parsed latest SPS (undefined until a parseable one is seen). */
-  spsInfo: H264SpsInfo | undefined;
-
+export class H264Depacketizer extends NalUnitAssembler<H264SpsInfo> {
   constructor(sink: AccessUnitSink, opts: H264DepacketizerOptions = {}) {
-    super(sink, opts, { codec: 'h264', label: 'H.264', nalHeaderSize: 1, fuName: 'FU-A', lostCode: 'H264_FRAGMENT_LOST', keyNal: KEY_NAL, lengthPrefixed: opts.output === 'avcc' });
+    super(sink, opts, { codec: 'h264', label: 'H.264', nalHeaderSize: 1, fuName: 'FU-A', lostCode: 'H264_FRAGMENT_LOST', keyNal: KEY_NAL, lengthPrefixed: opts.output === 'avcc', parseSps: parseH264Sps });
     if (opts.spropParameterSets !== undefined) this.setSprop(opts.spropParameterSets);
   }
 
@@ -196,17 +189,6 @@ export class H264Depacketizer extends NalUnitAssembler {
     }
   }
 
-  private updateSps(buf: Uint8Array, s: number, e: number): void {
-    if (sameBytes(this.sps, buf, s, e)) return;
-    const sps = buf.slice(s, e);
-    this.sps = sps;
-    try {
-      this.spsInfo = parseH264Sps(sps);
-    } catch (err) {
-      this.spsInfo = undefined;
-      if (err instanceof ProtocolError) this.report(err);
-    }
-  }
 }
 
 const PAYLOAD_NAMES: Record<number, string> = { 25: 'STAP-B', 26: 'MTAP16', 27: 'MTAP24', 29: 'FU-B' };

@@ -28,7 +28,9 @@
  * when given, override the header fields.
  */
 import { ProtocolError, type ErrorCode } from '../../errors.js';
-import type { AccessUnit, AccessUnitSink, Depacketizer, LossMode, RtpPayloadPacket } from '../types.js';
+import { DepacketizerBase } from '../depacketizer-base.js';
+import { OLD_PACKET, SequenceGap } from '../sequence-gap.js';
+import type { AccessUnit, AccessUnitSink, DepacketizerStats, LossMode } from '../types.js';
 import { jpegHeaderSize, writeJpegHeader, type JpegHeaderParams } from './header.js';
 import { rfc2435QuantTables } from './tables.js';
 
@@ -42,19 +44,12 @@ export interface JpegDepacketizerOptions {
   context?: Record<string, string | number>;
 }
 
-export interface JpegDepacketizerStats {
-  packets: number;
-  units: number;
-  droppedUnits: number;
-  lostPackets: number;
-  oldPackets: number;
-  errors: number;
-}
+export type JpegDepacketizerStats = DepacketizerStats;
 
 const SLAB_SIZE = 1024 * 1024;
 const EMPTY = new Uint8Array(0);
 
-export class JpegDepacketizer implements Depacketizer {
+export class JpegDepacketizer extends DepacketizerBase {
   readonly stats: JpegDepacketizerStats = { packets: 0, units: 0, droppedUnits: 0, lostPackets: 0, oldPackets: 0, errors: 0 };
   /** Size of the last frame's picture. */
   width = 0;
@@ -86,9 +81,10 @@ export class JpegDepacketizer implements Depacketizer {
   private fDiscard = false;
   /** A loss while no frame was open: the next frame is a discontinuity. */
   private discPending = false;
-  private expectedSeq = -1;
+  private readonly seqGap = new SequenceGap(this.stats);
 
   constructor(sink: AccessUnitSink, opts: JpegDepacketizerOptions = {}) {
+    super();
     this.sink = sink;
     this.dropLossy = (opts.lossMode ?? 'drop') === 'drop';
     this.maxAu = opts.maxAccessUnitSize ?? 16 * 1024 * 1024;
@@ -97,25 +93,13 @@ export class JpegDepacketizer implements Depacketizer {
     this.ctx = opts.context ?? {};
   }
 
-  push(pkt: RtpPayloadPacket): void {
-    this.pushPayload(pkt.payload, 0, pkt.payload.length, pkt.timestamp, pkt.marker, pkt.sequenceNumber);
-  }
-
-  pushPayload(buf: Uint8Array, s: number, e: number, timestamp: number, marker: boolean, seq: number): void {
-    this.stats.packets++;
-    if (this.expectedSeq >= 0) {
-      const d = (seq - this.expectedSeq) & 0xffff;
-      if (d !== 0) {
-        if (d >= 0x8000) {
-          this.stats.oldPackets++;
-          return;
-        }
-        this.stats.lostPackets += d;
-        if (this.active) this.markLoss('packets lost');
-        this.discPending = true;
-      }
+  override pushPayload(buf: Uint8Array, s: number, e: number, timestamp: number, marker: boolean, seq: number): void {
+    const lost = this.seqGap.next(seq);
+    if (lost !== 0) {
+      if (lost === OLD_PACKET) return;
+      if (this.active) this.markLoss('packets lost');
+      this.discPending = true;
     }
-    this.expectedSeq = (seq + 1) & 0xffff;
     timestamp >>>= 0;
     if (this.active && timestamp !== this.fTs) this.finish(false);
     if (e - s < 8) return this.bad('JPEG_BAD_PAYLOAD', `payload of ${e - s} bytes is shorter than the main JPEG header`, buf, s, e, seq);
@@ -183,16 +167,16 @@ export class JpegDepacketizer implements Depacketizer {
     if (marker) this.finish(true);
   }
 
-  flush(): void {
+  override flush(): void {
     if (this.active) {
       this.markLoss('stream ended inside a frame');
       this.finish(false);
     }
   }
 
-  reset(): void {
+  override reset(): void {
     this.clear();
-    this.expectedSeq = -1;
+    this.seqGap.reset();
     this.discPending = true;
   }
 

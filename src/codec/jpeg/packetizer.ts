@@ -5,15 +5,13 @@
  * has a DRI, and its quantization tables in band (Q >= 128, §3.1.8) so a receiver rebuilds the same
  * image. With a Q of 1-99 no tables are sent: only right when the file used the RFC 2435 tables.
  */
-import { RTP_HEADER_SIZE, writeRtpHeader } from '../../rtp/rtp-packet.js';
+import { RTP_HEADER_SIZE } from '../../rtp/rtp-packet.js';
 import { ProtocolError } from '../../errors.js';
+import { RtpPacketizer, type RtpPacketizerOptions } from '../rtp-packetizer.js';
 import { STD_HUFFMAN_DHT } from './tables.js';
 
-export interface JpegPacketizerOptions {
+export interface JpegPacketizerOptions extends RtpPacketizerOptions {
   maxPayloadSize?: number;
-  payloadType?: number;
-  ssrc?: number;
-  initialSequenceNumber?: number;
   /** RFC 2435 Q (default 255: tables in every frame). 128-254: tables sent in band, receivers cache them. */
   q?: number;
 }
@@ -93,18 +91,13 @@ export function parseJpegForRtp(jpeg: Uint8Array): JpegScanInfo {
   throw bad('no SOS');
 }
 
-export class JpegPacketizer {
+export class JpegPacketizer extends RtpPacketizer {
   readonly maxPayloadSize: number;
-  readonly payloadType: number;
-  readonly ssrc: number;
   readonly q: number;
-  sequenceNumber: number;
 
   constructor(opts: JpegPacketizerOptions = {}) {
+    super(opts, 26);
     this.maxPayloadSize = opts.maxPayloadSize ?? 1400;
-    this.payloadType = opts.payloadType ?? 26;
-    this.ssrc = (opts.ssrc ?? (Math.random() * 0x100000000) >>> 0) >>> 0;
-    this.sequenceNumber = (opts.initialSequenceNumber ?? (Math.random() * 0x10000) >>> 0) & 0xffff;
     this.q = opts.q ?? 255;
     if (!(this.q >= 1 && this.q <= 255 && (this.q < 100 || this.q >= 128))) throw new ProtocolError('INVALID_ARGUMENT', `Q ${this.q} is reserved`);
     if (!(this.maxPayloadSize >= 12 + 4 + 256 + 1)) throw new ProtocolError('INVALID_ARGUMENT', `maxPayloadSize ${this.maxPayloadSize} too small for the headers`);
@@ -158,8 +151,7 @@ export class JpegPacketizer {
       }
       pkt.set(scan.subarray(off, off + n), o);
       off += n;
-      writeRtpHeader(pkt, 0, { marker: off >= scan.length, payloadType: this.payloadType, sequenceNumber: this.sequenceNumber, timestamp, ssrc: this.ssrc });
-      this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
+      this.header(pkt, timestamp, off >= scan.length);
       out.push(pkt);
     } while (off < scan.length);
     return out;
