@@ -16,6 +16,7 @@
  * Authentication: Basic or Digest qop=auth with realm `DH_<mac>` (seed 003 §3.5), via digest-server.ts.
  * One request per connection (every answer says Connection: close).
  */
+import { listen, closeServer } from './listen.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import { HeadParser, type RequestHead } from '../message/head-parser.js';
@@ -207,28 +208,20 @@ export class VirtualHttpCamera {
     return this.playbacks.get(streamId)?.bytes;
   }
 
-  start(): Promise<this> {
-    return new Promise((resolve, reject) => {
-      // allowHalfOpen: a postAudio client half-closes to end its body and still reads the answer.
-      const server = createServer({ allowHalfOpen: true }, (sock) => this.accept(sock));
-      server.once('error', reject);
-      server.listen(this.listenPort, this.options.host, () => {
-        const a = server.address();
-        if (typeof a === 'object' && a) this.listenPort = a.port;
-        this.server = server;
-        resolve(this);
-      });
-    });
+  async start(): Promise<this> {
+    // allowHalfOpen: a postAudio client half-closes to end its body and still reads the answer.
+    const server = createServer({ allowHalfOpen: true }, (sock) => this.accept(sock));
+    this.listenPort = await listen(server, this.options.host, this.listenPort);
+    this.server = server;
+    return this;
   }
 
   stop(): Promise<void> {
     for (const c of this.conns) this.closeConn(c);
     this.conns.clear();
-    return new Promise((resolve) => {
-      if (!this.server) return resolve();
-      this.server.close(() => resolve());
-      this.server = undefined;
-    });
+    const server = this.server;
+    this.server = undefined;
+    return closeServer(server);
   }
 
   private closeConn(c: Conn): void {

@@ -6,6 +6,7 @@
  * RTSP over TCP (interleaved) only: a UDP SETUP is answered 461, like VLC's server answers TCP.
  * Every quirk is a named switch; each cites notes/camera-quirks.md.
  */
+import { listen, closeServer } from './listen.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { RtspStreamParser, type RtspMessage } from '../rtsp/rtsp-parser.js';
@@ -193,17 +194,11 @@ export class VirtualCamera {
     return `rtsp://${auth}${this.options.host}:${this.listenPort}${path}`;
   }
 
-  start(): Promise<this> {
-    return new Promise((resolve, reject) => {
-      const server = createServer((sock) => this.accept(sock));
-      server.once('error', reject);
-      server.listen(this.listenPort, this.options.host, () => {
-        const a = server.address();
-        if (typeof a === 'object' && a) this.listenPort = a.port;
-        this.server = server;
-        resolve(this);
-      });
-    });
+  async start(): Promise<this> {
+    const server = createServer((sock) => this.accept(sock));
+    this.listenPort = await listen(server, this.options.host, this.listenPort);
+    this.server = server;
+    return this;
   }
 
   /** Stops listening, ends every session and closes every connection. */
@@ -212,11 +207,9 @@ export class VirtualCamera {
     this.sessions.clear();
     for (const sock of this.sockets) sock.destroy();
     this.sockets.clear();
-    return new Promise((resolve) => {
-      if (!this.server) return resolve();
-      this.server.close(() => resolve());
-      this.server = undefined;
-    });
+    const server = this.server;
+    this.server = undefined;
+    return closeServer(server);
   }
 
   /** Number of open client connections (tests check that a client released its socket). */
