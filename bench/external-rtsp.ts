@@ -194,8 +194,8 @@ async function main(): Promise<void> {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const serverKind = opt('--server') ?? 'vcam';
-  const frames = Number(opt('--frames') ?? (serverKind === 'gst' ? 250 : 10_000));
+  const serverKind = opt('--server') ?? 'gst';
+  const frames = Number(opt('--frames') ?? 10_000);
 
   // peers.js (compiled into build/) starts the Python server script that sits next to it.
   copyFileSync(join(repo, 'test', 'support', 'gst-rtsp-server.py'), join(repo, 'build', 'test', 'support', 'gst-rtsp-server.py'));
@@ -207,24 +207,21 @@ async function main(): Promise<void> {
   let stopServer: () => Promise<unknown>;
   let serverNote: string;
   if (serverKind === 'gst') {
-    // gst-rtsp-server paces a file source by its timestamps (h264parse stamps frames from the SPS
-    // timing info; the server's own sinks sync to the clock): measured 200 frames in 8.0 s with
-    // plain, `identity sync=false` and `identity ts-offset=...` launch lines alike. CPU s/GB is
-    // still comparable between clients; wall MB/s is 25 fps.
+    // gst-rtsp-server, unpaced: the server's stream sinks get sync=false (gst-rtsp-server.py
+    // --unpaced), so the looped file is pushed as fast as each client reads it.
     const launch = `multifilesrc location=${file} loop=true ! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=-1`;
-    const server = await peers.startGst({ mounts: { '/file': launch } });
+    const server = await peers.startGst({ mounts: { '/file': launch }, unpaced: true });
     url = server.url('/file');
     stopServer = () => server.stop();
-    serverNote = 'gst-rtsp-server 1.22 (paced at 25 fps: it syncs file sources to the clock)';
+    serverNote = 'gst-rtsp-server 1.22, unpaced (stream sinks sync=false), looping the file';
   } else {
-    // Unpaced: camstream's VirtualCamera in 'fast' mode, in this (parent) process, writes frames
-    // as fast as the socket takes them. Used because gst-rtsp-server cannot be made unpaced.
+    // --server vcam: camstream's VirtualCamera in 'fast' mode, in this (parent) process.
     const vc = (await import(join(repo, 'build', 'src', 'testing', 'virtual-camera.js'))) as typeof import('../src/testing/virtual-camera.js');
     const ms = (await import(join(repo, 'build', 'src', 'testing', 'media-source.js'))) as typeof import('../src/testing/media-source.js');
     const cam = await new vc.VirtualCamera({ pace: 'fast', loop: true, auth: 'none', h264: ms.loadH264(file, 25) }).start();
     url = cam.url(undefined, false);
     stopServer = () => cam.stop();
-    serverNote = "camstream VirtualCamera, pace 'fast' (unpaced; gst-rtsp-server paces file sources at 25 fps)";
+    serverNote = "camstream VirtualCamera, pace 'fast'";
   }
   const self = fileURLToPath(import.meta.url);
   const runs: Run[] = [];

@@ -19,6 +19,7 @@ ap.add_argument("--user", default="user")
 ap.add_argument("--password", default="pass")
 ap.add_argument("--mount", action="append", default=[])
 ap.add_argument("--timeout", type=int, default=0, help="session timeout (s), shown in Session header")
+ap.add_argument("--unpaced", action="store_true", help="sinks with sync=false: push a file as fast as the client reads")
 args = ap.parse_args()
 
 Gst.init(None)
@@ -55,6 +56,26 @@ for m in args.mount:
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch("( " + launch + " )")
     factory.set_shared(False)
+    if args.unpaced:
+        def on_configure(f, media):
+            # The stream sinks (appsink for TCP, udpsink for UDP) are created at SETUP, inside the
+            # media's pipeline: turn off clock sync on each as it is added, so a file is not paced.
+            def on_added(_bin, _sub, el):
+                if el.find_property("sync") is not None:
+                    el.set_property("sync", False)
+            pipeline = media.get_element().get_parent()
+            pipeline.connect("deep-element-added", on_added)
+            # The server may set the sinks' sync again when the media goes to PLAYING: redo it then.
+            def on_state(m, state):
+                it = pipeline.iterate_recurse()
+                while True:
+                    res, el = it.next()
+                    if res != Gst.IteratorResult.OK:
+                        break
+                    if el.find_property("sync") is not None:
+                        el.set_property("sync", False)
+            media.connect("new-state", on_state)
+        factory.connect("media-configure", on_configure)
     if args.auth != "none":
         perms = GstRtspServer.RTSPPermissions()
         perms.add_role("user")

@@ -54,6 +54,8 @@ export interface GstOptions {
   mounts: Record<string, string>;
   /** Session timeout in seconds (shown in the Session header). */
   timeout?: number;
+  /** Sinks with sync=false: a file source is pushed as fast as the client reads (throughput runs). */
+  unpaced?: boolean;
 }
 
 export const GST_H264_LIVE =
@@ -70,6 +72,7 @@ export async function startGst(opts: GstOptions): Promise<GstServer> {
   if (opts.user) args.push('--user', opts.user);
   if (opts.password) args.push('--password', opts.password);
   if (opts.timeout) args.push('--timeout', String(opts.timeout));
+  if (opts.unpaced) args.push('--unpaced');
   for (const [path, launch] of Object.entries(opts.mounts)) args.push('--mount', `${path}=${launch}`);
   const proc = spawn(PY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
