@@ -3,18 +3,12 @@ import { DhDemuxer } from '../src/dh/dh-demuxer.js';
 import { DhavDemuxer } from '../src/dh/dhav-demuxer.js';
 import type { DhFrame } from '../src/dh/types.js';
 import { muxDh, muxDhav, type MuxFrame } from '../test/support/dh-mux.js';
+import { randomBytes, xorshift32 } from './data.js';
 import { chunked, consume, type BenchCase } from './harness.js';
 
 function frames(): MuxFrame[] {
-  let seed = 12345;
-  const rnd = (n: number): Buffer => {
-    const b = Buffer.allocUnsafe(n);
-    for (let i = 0; i < n; i++) {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      b[i] = seed >>> 24;
-    }
-    return b;
-  };
+  const next = xorshift32(12345);
+  const rnd = (n: number): Buffer => randomBytes(n, next);
   const out: MuxFrame[] = [];
   for (let i = 0; i < 250; i++) {
     const key = i % 25 === 0;

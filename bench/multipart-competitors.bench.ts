@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { MultipartParser } from '../src/multipart/multipart-parser.js';
 import { buildMultipart } from '../test/support/multipart-build.js';
+import { jpegLike, xorshift32 } from './data.js';
 import { chunked, consume, type BenchCase } from './harness.js';
 
 const require = createRequire(import.meta.url);
@@ -20,28 +21,18 @@ interface TransformLike {
   on(ev: string, fn: (b: Buffer) => void): void;
 }
 
-function jpegLike(): Buffer[] {
-  let x = 0x2545f491;
-  const out: Buffer[] = [];
-  for (let i = 0; i < PARTS; i++) {
-    const b = Buffer.allocUnsafe(SIZE);
-    for (let k = 0; k < SIZE; k++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      b[k] = (x >>> 0) % 255; // 0x00..0xFE: no marker bytes inside
-    }
-    b[0] = 0xff;
-    b[1] = 0xd8;
-    b[SIZE - 2] = 0xff;
-    b[SIZE - 1] = 0xd9;
-    out.push(b);
-  }
-  return out;
+/** Bodies whose bytes between SOI and EOI are 0x00..0xFE (one word each): no marker bytes inside. */
+function stuffedJpegs(): Buffer[] {
+  const next = xorshift32(0x2545f491);
+  return jpegLike(PARTS, SIZE, (n) => {
+    const b = Buffer.allocUnsafe(n);
+    for (let k = 0; k < n; k++) b[k] = next() % 255;
+    return b;
+  });
 }
 
 export function cases(): BenchCase[] {
-  const bodies = jpegLike();
+  const bodies = stuffedJpegs();
   const boundary = 'myboundary';
   const stream = buildMultipart(
     bodies.map((body) => ({ body, headers: [['Content-Type', 'image/jpeg']] as Array<[string, string]> })),

@@ -7,29 +7,15 @@
  */
 import { MultipartParser, type MultipartPart } from '../src/multipart/multipart-parser.js';
 import { buildMultipart } from '../test/support/multipart-build.js';
+import { jpegLike, randomBytes, xorshift32 } from './data.js';
 import { chunked, consume, type BenchCase } from './harness.js';
 
 const PARTS = 200;
 const SIZE = 100 * 1024;
 
 function jpegs(): Buffer[] {
-  let x = 0x9e3779b9;
-  const out: Buffer[] = [];
-  for (let i = 0; i < PARTS; i++) {
-    const b = Buffer.allocUnsafe(SIZE);
-    for (let k = 0; k < SIZE; k += 4) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      b.writeInt32LE(x | 0, k);
-    }
-    b[0] = 0xff;
-    b[1] = 0xd8;
-    b[SIZE - 2] = 0xff;
-    b[SIZE - 1] = 0xd9;
-    out.push(b);
-  }
-  return out;
+  const next = xorshift32(0x9e3779b9);
+  return jpegLike(PARTS, SIZE, (n) => randomBytes(n, next));
 }
 
 function oneCase(name: string, length: 'exact' | 'none', bodies: Buffer[], transientBodies = false): BenchCase {

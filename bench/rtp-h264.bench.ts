@@ -27,6 +27,7 @@ import { H264Packetizer } from '../src/codec/h264/packetizer.js';
 import type { AccessUnit } from '../src/codec/types.js';
 import { RtpPacketView, RtpStatus } from '../src/rtp/rtp-packet.js';
 import { RtspStreamParser } from '../src/rtsp/rtsp-parser.js';
+import { fillRandom, xorshift32 } from './data.js';
 import { chunked, consume, type BenchCase } from './harness.js';
 
 function findCorpus(name: string): string {
@@ -39,33 +40,12 @@ function findCorpus(name: string): string {
   throw new Error(`corpus/${name} not found`);
 }
 
-/** xorshift32: the same stream on every run. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
-
 /** NAL of `size` bytes: header (F=0, NRI, type) + random body without two zero bytes in a row. */
 function randomNal(next: () => number, header: number, size: number): Uint8Array {
   const u = Buffer.allocUnsafe(size);
   u[0] = header;
-  let prev = 1;
-  for (let i = 1; i < size; i += 4) {
-    let w = next();
-    for (let k = 0; k < 4 && i + k < size; k++, w >>>= 8) {
-      let b = w & 0xff;
-      if (b === 0 && prev === 0) b = 1;
-      u[i + k] = b;
-      prev = b;
-    }
-  }
+  fillRandom(u.subarray(1), next);
+  for (let i = 2; i < size; i++) if (u[i] === 0 && u[i - 1] === 0) u[i] = 1;
   if (u[size - 1] === 0) u[size - 1] = 1; // no trailing zero (it would read as trailing_zero_8bits)
   return u;
 }
@@ -75,7 +55,7 @@ const PPS = Buffer.from('68ce0fc8', 'hex');
 
 /** 1080p-like access units (NAL lists): `gops` GOPs of 25 frames. */
 function syntheticAccessUnits(gops: number): Uint8Array[][] {
-  const next = rng(0x2545f491);
+  const next = xorshift32(0x2545f491);
   const aus: Uint8Array[][] = [];
   for (let g = 0; g < gops; g++) {
     const idrSize = 250_000 + (next() % 750_001);

@@ -26,7 +26,7 @@
  */
 import { ByteQueue } from '../bytes/byte-queue.js';
 import { ProtocolError, type ErrorCode, type ErrorContext } from '../errors.js';
-import type { DhEvent, DhFormat, DhFrame, DhMeta, DhSink, DhStats, DhDemuxerOptions, FrameKind } from './types.js';
+import type { DhCodec, DhEvent, DhFormat, DhFrame, DhMeta, DhSink, DhStats, DhDemuxerOptions, FrameKind } from './types.js';
 import { DEFAULT_MAX_PACKET_SIZE } from './types.js';
 
 export const HEADER_SIZE = 24;
@@ -93,17 +93,9 @@ export abstract class DemuxBase {
   private readonly clocks = new Map<number, ClockState>();
   private readonly transient: boolean;
   private reuse: Buffer = EMPTY_BUF;
+  protected readonly channels = new ChannelTable();
 
-  readonly stats: DhStats = {
-    frames: { video: 0, audio: 0, aux: 0 },
-    bytes: 0,
-    payloadBytes: 0,
-    resyncs: 0,
-    skippedBytes: 0,
-    paddingBytes: 0,
-    checksumMismatches: 0,
-    errors: 0,
-  };
+  readonly stats: DhStats = newStats();
 
   constructor(sink: DhSink, options: DhDemuxerOptions, magic: Buffer, trailerSize: number) {
     this.sink = sink;
@@ -166,8 +158,16 @@ export abstract class DemuxBase {
   protected special(_b0: number, _ending: boolean): Step | -1 {
     return -1;
   }
-  /** Format hook: validates the header at h[hp..hp+24), sets `len` and `extLen`. */
+  /** Format hook: validates the header at h[hp..hp+24), sets `len` and `extLen` (through `lengths`). */
   protected abstract checkHeader(h: Uint8Array, hp: number): HeaderCheck;
+
+  /** For `checkHeader`: bounds a header's packet and extension lengths and keeps them. */
+  protected lengths(len: number, ext: number): HeaderCheck {
+    if (len < HEADER_SIZE + ext + this.trailerSize || len > this.maxPacketSize) return HeaderCheck.BadLength;
+    this.len = len;
+    this.extLen = ext;
+    return HeaderCheck.Ok;
+  }
   /** Format hook: trailer check once the whole packet is buffered at queue index 0 (DH: always true). */
   protected tailOk(): boolean {
     return true;
@@ -486,7 +486,79 @@ export function newChannelState(): ChannelState {
   return { videoCodecId: -1, width: 0, height: 0, fps: 0, iFrameInterval: 0, audioCodecId: -1, sampleRate: 0, channels: 0 };
 }
 
+/** Channel states by channel number, the last one cached (saves a map lookup per frame). */
+export class ChannelTable {
+  private readonly byChannel = new Map<number, ChannelState>();
+  private lastChannel = -1;
+  private lastState: ChannelState = newChannelState();
+
+  /** What `channel` last said about its streams, created on first sight. */
+  get(channel: number): ChannelState {
+    if (channel === this.lastChannel) return this.lastState;
+    let s = this.byChannel.get(channel);
+    if (s === undefined) {
+      s = newChannelState();
+      this.byChannel.set(channel, s);
+    }
+    this.lastChannel = channel;
+    return (this.lastState = s);
+  }
+}
+
+/** A whole frame (one piece): the video fields of `st` for video only, the audio fields for audio only. */
+export function frameOf(
+  format: DhFormat,
+  kind: FrameKind,
+  codec: DhCodec,
+  keyframe: boolean,
+  st: ChannelState,
+  channel: number,
+  sequence: number,
+  timestamp: number,
+  time: number,
+  checksumOk: boolean,
+  offset: number,
+  meta: DhMeta,
+  payload: Uint8Array,
+): DhFrame {
+  const video = kind === 'video';
+  const audio = kind === 'audio';
+  return {
+    format,
+    kind,
+    codec,
+    keyframe,
+    width: video ? st.width : 0,
+    height: video ? st.height : 0,
+    fps: video ? st.fps : 0,
+    sampleRate: audio ? st.sampleRate : 0,
+    channels: audio ? st.channels : 0,
+    channel,
+    sequence,
+    timestamp,
+    time,
+    checksumOk,
+    offset,
+    pieces: 1,
+    meta,
+    payload,
+  };
+}
+
 export const EMPTY = Buffer.alloc(0);
+
+export function newStats(): DhStats {
+  return {
+    frames: { video: 0, audio: 0, aux: 0 },
+    bytes: 0,
+    payloadBytes: 0,
+    resyncs: 0,
+    skippedBytes: 0,
+    paddingBytes: 0,
+    checksumMismatches: 0,
+    errors: 0,
+  };
+}
 
 /** A frame's own metadata object, for packets that carry more than type, codec and I-frame interval. */
 export function ownMeta(packetType: number, iFrameInterval: number): DhMeta {

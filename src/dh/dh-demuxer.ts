@@ -17,20 +17,7 @@
  * length 0, not a multiple of 4, or running past the area is DH_BAD_EXTEND (reported, resync).
  */
 import { dhAudioCodec, dhSampleRate, dhVideoCodec, sniffVideoCodec } from './codecs.js';
-import {
-  DemuxBase,
-  Follow,
-  HEADER_SIZE,
-  HeaderCheck,
-  checksumAt,
-  MetaCache,
-  newChannelState,
-  ownMeta,
-  u16,
-  u32,
-  EMPTY,
-  type ChannelState,
-} from './demux-base.js';
+import { DemuxBase, Follow, HEADER_SIZE, HeaderCheck, checksumAt, frameOf, MetaCache, ownMeta, u16, u32, EMPTY } from './demux-base.js';
 import type { DhCodec, DhDemuxerOptions, DhMeta, DhSink, FrameKind } from './types.js';
 
 const enum DhType {
@@ -52,10 +39,6 @@ const MAGIC = Buffer.from('DH', 'latin1');
 
 export class DhDemuxer extends DemuxBase {
   readonly format = 'dh' as const;
-  private readonly channels = new Map<number, ChannelState>();
-  /** The channel last seen and its state (saves a map lookup per frame). */
-  private lastChannel = -1;
-  private lastState: ChannelState = newChannelState();
   private readonly metas = new MetaCache(false);
 
   constructor(sink: DhSink, options: DhDemuxerOptions = {}) {
@@ -69,12 +52,7 @@ export class DhDemuxer extends DemuxBase {
   protected checkHeader(h: Uint8Array, hp: number): HeaderCheck {
     const t = h[hp + 2];
     if (t !== DhType.Audio && t !== DhType.Video && t !== DhType.Aux) return HeaderCheck.BadType;
-    const len = u32(h, hp + 4);
-    const ext = u16(h, hp + 10);
-    if (len < HEADER_SIZE + ext || len > this.maxPacketSize) return HeaderCheck.BadLength;
-    this.len = len;
-    this.extLen = ext;
-    return HeaderCheck.Ok;
+    return this.lengths(u32(h, hp + 4), u16(h, hp + 10));
   }
 
   protected scan(b: Uint8Array, p: number, base: number): number {
@@ -125,18 +103,9 @@ export class DhDemuxer extends DemuxBase {
     const sequence = u32(h, hp + 12);
     const utc = u32(h, hp + 16);
     const utcms = u16(h, hp + 20);
-    let st = this.lastState;
-    if (channel !== this.lastChannel) {
-      let s = this.channels.get(channel);
-      if (s === undefined) {
-        s = newChannelState();
-        this.channels.set(channel, s);
-      }
-      st = this.lastState = s;
-      this.lastChannel = channel;
-    }
+    const st = this.channels.get(channel);
     // Metadata beyond packet type, codec and I-frame interval is rare: only then is a frame given
-    // its own meta object; the common ones are shared (see `sharedMeta`).
+    // its own meta object; the common ones are shared (see `MetaCache`).
     let meta: DhMeta | undefined;
     let ifi = -1;
     let frameType = 0;
@@ -228,27 +197,6 @@ export class DhDemuxer extends DemuxBase {
     if (meta === undefined) meta = this.metas.get(type, 0, codecId, ifi);
     else meta.codecId = codecId;
     const time = utc * 1000 + utcms;
-    const video = kind === 'video';
-    const audio = kind === 'audio';
-    this.deliver({
-      format: 'dh',
-      kind,
-      codec,
-      keyframe,
-      width: video ? st.width : 0,
-      height: video ? st.height : 0,
-      fps: video ? st.fps : 0,
-      sampleRate: audio ? st.sampleRate : 0,
-      channels: audio ? st.channels : 0,
-      channel,
-      sequence,
-      timestamp: this.monotonic(channel, kind, time),
-      time,
-      checksumOk,
-      offset,
-      pieces: 1,
-      meta,
-      payload,
-    });
+    this.deliver(frameOf('dh', kind, codec, keyframe, st, channel, sequence, this.monotonic(channel, kind, time), time, checksumOk, offset, meta, payload));
   }
 }

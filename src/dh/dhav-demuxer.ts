@@ -17,20 +17,7 @@
  * padding between packets; both are recognised and reported, not counted as garbage.
  */
 import { dhavAudioCodec, dhavSampleRate, dhavVideoCodec, sniffVideoCodec } from './codecs.js';
-import {
-  DemuxBase,
-  Follow,
-  HEADER_SIZE,
-  HeaderCheck,
-  Step,
-  MetaCache,
-  checksumAt,
-  newChannelState,
-  u16,
-  u32,
-  EMPTY,
-  type ChannelState,
-} from './demux-base.js';
+import { DemuxBase, Follow, HEADER_SIZE, HeaderCheck, Step, MetaCache, checksumAt, frameOf, u16, u32, EMPTY } from './demux-base.js';
 import type { DhCodec, DhDemuxerOptions, DhFrame, DhSink, FrameKind } from './types.js';
 
 const TRAILER_SIZE = 8;
@@ -75,9 +62,6 @@ export function dhavDateToMs(d: number): number {
 
 export class DhavDemuxer extends DemuxBase {
   readonly format = 'dhav' as const;
-  private readonly channels = new Map<number, ChannelState>();
-  private lastChannel = -1;
-  private lastState: ChannelState = newChannelState();
   /** Last packed date and its Date ms (the date changes once a second; Date.UTC is ~50 ns). */
   private lastDate = -1;
   private lastDateMs = 0;
@@ -146,12 +130,7 @@ export class DhavDemuxer extends DemuxBase {
   protected checkHeader(h: Uint8Array, hp: number): HeaderCheck {
     const t = h[hp + 4]!;
     if (t < T.Audio || (t > T.Aux && t < T.Jpeg) || t === 0xff) return HeaderCheck.BadType;
-    const len = u32(h, hp + 12);
-    const ext = h[hp + 22]!;
-    if (len < HEADER_SIZE + ext + TRAILER_SIZE || len > this.maxPacketSize) return HeaderCheck.BadLength;
-    this.len = len;
-    this.extLen = ext;
-    return HeaderCheck.Ok;
+    return this.lengths(u32(h, hp + 12), h[hp + 22]!);
   }
 
   protected scan(b: Uint8Array, p: number, base: number): number {
@@ -234,16 +213,7 @@ export class DhavDemuxer extends DemuxBase {
     const sequence = u32(h, hp + 8);
     const date = u32(h, hp + 16);
     const ms = u16(h, hp + 20);
-    let st = this.lastState;
-    if (channel !== this.lastChannel) {
-      let s = this.channels.get(channel);
-      if (s === undefined) {
-        s = newChannelState();
-        this.channels.set(channel, s);
-      }
-      st = this.lastState = s;
-      this.lastChannel = channel;
-    }
+    const st = this.channels.get(channel);
     let ifi = -1;
     const end = hp + HEADER_SIZE + this.extLen;
     for (let i = hp + HEADER_SIZE; i < end; ) {
@@ -349,28 +319,7 @@ export class DhavDemuxer extends DemuxBase {
       this.lastDateMs = dhavDateToMs(date);
     }
     const meta = this.metas.get(type, h[hp + 5]!, codecId, ifi);
-    const video = kind === 'video';
-    const audio = kind === 'audio';
-    const frame: DhFrame = {
-      format: 'dhav',
-      kind,
-      codec,
-      keyframe,
-      width: video ? st.width : 0,
-      height: video ? st.height : 0,
-      fps: video ? st.fps : 0,
-      sampleRate: audio ? st.sampleRate : 0,
-      channels: audio ? st.channels : 0,
-      channel,
-      sequence,
-      timestamp: this.monotonic(channel, kind, this.unwrapped),
-      time: this.lastDateMs,
-      checksumOk,
-      offset,
-      pieces: 1,
-      meta,
-      payload,
-    };
+    const frame = frameOf('dhav', kind, codec, keyframe, st, channel, sequence, this.monotonic(channel, kind, this.unwrapped), this.lastDateMs, checksumOk, offset, meta, payload);
     if (piece > 0) {
       if (payload.length > this.maxPacketSize) return;
       this.pending.set(channel, { frame, type, next: piece - 1, size: payload.length, parts: [payload] });

@@ -5,6 +5,7 @@
 import { ByteQueue } from '../bytes/byte-queue.js';
 import { DhDemuxer } from './dh-demuxer.js';
 import { DhavDemuxer } from './dhav-demuxer.js';
+import { newStats } from './demux-base.js';
 import type { DhDemuxerOptions, DhFormat, DhSink, DhStats } from './types.js';
 
 export type SniffResult = 'dh' | 'dhav' | 'dahua-file' | 'streamid-preamble' | 'unknown';
@@ -50,16 +51,7 @@ export class AutoDemuxer {
   private inner: DhDemuxer | DhavDemuxer | undefined;
   private readonly sink: DhSink;
   private readonly options: DhDemuxerOptions;
-  private readonly pendingStats: DhStats = {
-    frames: { video: 0, audio: 0, aux: 0 },
-    bytes: 0,
-    payloadBytes: 0,
-    resyncs: 0,
-    skippedBytes: 0,
-    paddingBytes: 0,
-    checksumMismatches: 0,
-    errors: 0,
-  };
+  private readonly pendingStats: DhStats = newStats();
 
   constructor(sink: DhSink, options: DhDemuxerOptions = {}) {
     this.sink = sink;
