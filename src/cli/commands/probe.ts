@@ -2,7 +2,7 @@
  * `camstream probe <rtsp-url> [--json]` (issue 3): what a camera offers — server, methods, auth
  * scheme, SDP, tracks and codec parameters — without starting media. Credentials are never printed.
  */
-import { RtspClient, type RtspDescription } from '../../client/rtsp-client.js';
+import { RtspClient, type RtspDescription, type RtspTrack } from '../../client/rtsp-client.js';
 import { decodeH264Sprop } from '../../codec/h264/sprop.js';
 import { parseH264Sps } from '../../codec/h264/sps.js';
 import { ProtocolError } from '../../errors.js';
@@ -18,20 +18,10 @@ const HELP = `usage: camstream probe <rtsp://[user:pass@]host[:port]/path> [--js
 Credentials in the URL are used, never printed.
 `;
 
-export interface TrackReport {
-  index: number;
-  type: string;
-  codec: string;
-  supported: boolean;
-  payloadType: number;
-  clockRate: number;
+/** What probe prints of a track: the SDP facts, plus what the sprop SPS tells before any media. */
+export interface TrackReport extends Pick<RtspTrack, 'index' | 'type' | 'codec' | 'supported' | 'payloadType' | 'clockRate' | 'control' | 'fmtp' | 'width' | 'height' | 'codecString'> {
   channels?: number;
-  control: string;
-  fmtp: Record<string, string>;
-  width?: number;
-  height?: number;
   profile?: string;
-  codecString?: string;
   framerate?: number;
 }
 
