@@ -103,8 +103,20 @@ export class RtpPacketView {
     this.sequenceNumber = (buf[start + 2]! << 8) | buf[start + 3]!;
     this.timestamp = ((buf[start + 4]! << 24) | (buf[start + 5]! << 16) | (buf[start + 6]! << 8) | buf[start + 7]!) >>> 0;
     this.ssrc = ((buf[start + 8]! << 24) | (buf[start + 9]! << 16) | (buf[start + 10]! << 8) | buf[start + 11]!) >>> 0;
-    let p = start + RTP_HEADER_SIZE + cc * 4;
+    const p = start + RTP_HEADER_SIZE + cc * 4;
     if (p > end) return RtpStatus.CsrcOverrun;
+    this.extensionProfile = -1;
+    this.extensionOffset = 0;
+    this.extensionLength = 0;
+    this.paddingLength = 0;
+    this.payloadOffset = p;
+    this.payloadLength = end - p;
+    // Kept out of line so that the common case stays small enough to be inlined into callers.
+    return (b0 & 0x30) === 0 ? RtpStatus.Ok : this.extensionAndPadding(buf, b0, p, end);
+  }
+
+  /** The header extension (X, §5.3.1) and padding (P) of a packet whose payload starts at `p`. */
+  private extensionAndPadding(buf: Uint8Array, b0: number, p: number, end: number): RtpStatus {
     if ((b0 & 0x10) !== 0) {
       if (p + 4 > end) return RtpStatus.ExtensionOverrun;
       this.extensionProfile = (buf[p]! << 8) | buf[p + 1]!;
@@ -113,20 +125,14 @@ export class RtpPacketView {
       this.extensionLength = words * 4;
       p += 4 + words * 4;
       if (p > end) return RtpStatus.ExtensionOverrun;
-    } else {
-      this.extensionProfile = -1;
-      this.extensionOffset = 0;
-      this.extensionLength = 0;
     }
     let payloadEnd = end;
-    if (this.padding) {
+    if ((b0 & 0x20) !== 0) {
       // §5.1: the last octet counts the padding octets, itself included; 0 is impossible.
       const pad = end > p ? buf[end - 1]! : 0;
       if (pad === 0 || pad > end - p) return RtpStatus.BadPadding;
       payloadEnd -= pad;
       this.paddingLength = pad;
-    } else {
-      this.paddingLength = 0;
     }
     this.payloadOffset = p;
     this.payloadLength = payloadEnd - p;

@@ -44,7 +44,8 @@ export interface RtspSink {
   /**
    * Optional hot path: when present, a frame lying wholly inside the pushed chunk is delivered as
    * `buf[start, end)` (valid until the next push) instead of through `interleaved`, so no view is
-   * made per frame. Frames copied across chunk edges still go to `interleaved`.
+   * made per frame. A frame that straddles chunks is gathered in a reused buffer and delivered the
+   * same way (also valid until the next push).
    */
   interleavedRange?(channel: number, buf: Uint8Array, start: number, end: number): void;
   error(e: ProtocolError): void;
@@ -71,8 +72,6 @@ const enum State {
 
 const RTSP_SLASH = Buffer.from('RTSP/', 'latin1');
 const EMPTY = new Uint8Array(0);
-/** Chunks at least this large are prefetched (`warm`); smaller ones cost little to miss. */
-const WARM_MIN = 16 * 1024;
 
 function asBuffer(u8: Uint8Array): Buffer {
   return Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
@@ -96,7 +95,18 @@ export class RtspStreamParser {
   private hdrLen = 0;
   private frameChannel = 0;
   private frameBuf: Uint8Array = EMPTY;
+  private frameLen = 0;
   private frameFill = 0;
+  /**
+   * With a range sink, a frame straddling chunks is gathered in one of two reused buffers and
+   * delivered as a range (no allocation per chunk edge). Alternating keeps each valid until the next
+   * push, as the range contract promises: only the frame straddling a chunk's end starts a fill, so
+   * one fill per push (a resync replay can add one: see `scratchFor`).
+   */
+  private readonly scratch: Uint8Array[] = [EMPTY, EMPTY];
+  private scratchIdx = 0;
+  /** `pushed` when each scratch buffer was last delivered (-1: never). */
+  private readonly scratchSent: number[] = [-1, -1];
 
   // message head: copied into one reused scratch buffer (grows by doubling up to maxHead)
   private headBuf: Uint8Array = new Uint8Array(1024);
@@ -117,8 +127,6 @@ export class RtspStreamParser {
   // garbage run
   private garbageStart = 0;
   private garbageCount = 0;
-  /** Sum of the bytes `warm` read: stored so the loads cannot be optimised away. */
-  private warmSum = 0;
 
   constructor(sink: RtspSink, opts: RtspParserOptions = {}) {
     this.sink = sink;
@@ -136,25 +144,8 @@ export class RtspStreamParser {
 
   push(chunk: Uint8Array): void {
     const buf = asBuffer(chunk);
-    if (buf.length >= WARM_MIN) this.warm(buf);
     this.feed(buf, this.pushed);
     this.pushed += buf.length;
-  }
-
-  /**
-   * Reads one byte of every 64-byte cache line of a large chunk before parsing it: a software
-   * prefetch. The loads are independent, so the CPU keeps many cache misses in flight and the chunk
-   * arrives at memory bandwidth. Without it, a chunk that is not in cache (a big read buffer, a
-   * replayed capture) is pulled in one packet at a time: each consumer's copy of a ~1400-byte
-   * payload starts with a demand miss (memmove loads the payload's tail first) and waits a full
-   * memory latency, which doubled the cost of the rtp-h264 bench's receive path. On a chunk already
-   * in cache this costs ~1 load per 64 bytes.
-   */
-  private warm(buf: Buffer): void {
-    let t = 0;
-    const n = buf.length;
-    for (let q = 0; q < n; q += 64) t += buf[q]!;
-    this.warmSum = t;
   }
 
   /** Ends the stream: reports a pending garbage run and a unit cut short (`TRUNCATED`), then resets. */
@@ -239,15 +230,18 @@ export class RtspStreamParser {
           p = this.frameHeader(buf, p, end);
           break;
         case State.FrameBody: {
-          const n = Math.min(end - p, this.frameBuf.length - this.frameFill);
-          this.frameBuf.set(buf.subarray(p, p + n), this.frameFill);
+          const n = Math.min(end - p, this.frameLen - this.frameFill);
+          buf.copy(this.frameBuf, this.frameFill, p, p + n);
           this.frameFill += n;
           p += n;
-          if (this.frameFill === this.frameBuf.length) {
+          if (this.frameFill === this.frameLen) {
             const out = this.frameBuf;
             this.frameBuf = EMPTY;
             this.state = State.Idle;
-            sink.interleaved(this.frameChannel, out);
+            if (this.rangeSink) {
+              this.scratchSent[this.scratchIdx] = this.pushed;
+              sink.interleavedRange!(this.frameChannel, out, 0, this.frameLen);
+            } else sink.interleaved(this.frameChannel, out);
           }
           break;
         }
@@ -281,6 +275,21 @@ export class RtspStreamParser {
     this.base = saveBase;
   }
 
+  /**
+   * The scratch buffer not handed out last, grown to hold `len` bytes (doubling, up to maxFrame).
+   * Replaced instead when it was delivered during this very push (two fills in one push: a frame
+   * begun in replayed bytes, then the one straddling the chunk's end).
+   */
+  private scratchFor(len: number): Uint8Array {
+    const i = (this.scratchIdx ^= 1);
+    let b = this.scratch[i]!;
+    if (b.length < len || this.scratchSent[i] === this.pushed) {
+      b = new Uint8Array(Math.min(this.maxFrame, Math.max(len, b.length * 2, 2048)));
+      this.scratch[i] = b;
+    }
+    return b;
+  }
+
   private frameHeader(buf: Buffer, p: number, end: number): number {
     while (this.hdrLen < 4 && p < end) this.hdr[this.hdrLen++] = buf[p++]!;
     if (this.hdrLen < 4) return p;
@@ -299,11 +308,14 @@ export class RtspStreamParser {
     }
     if (p + len <= end) {
       this.state = State.Idle;
-      this.sink.interleaved(this.frameChannel, buf.subarray(p, p + len));
+      if (this.rangeSink) this.sink.interleavedRange!(this.frameChannel, buf, p, p + len);
+      else this.sink.interleaved(this.frameChannel, buf.subarray(p, p + len));
       return p + len;
     }
-    // Straddles chunks: one exact-size copy, filled as the pieces arrive.
-    this.frameBuf = Buffer.allocUnsafe(len);
+    // Straddles chunks: one copy, filled as the pieces arrive (exact-size and yours for
+    // `interleaved`; a reused scratch buffer for `interleavedRange`).
+    this.frameBuf = this.rangeSink ? this.scratchFor(len) : Buffer.allocUnsafe(len);
+    this.frameLen = len;
     this.frameFill = 0;
     this.state = State.FrameBody;
     return p;
