@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { H264Depacketizer, type H264DepacketizerOptions } from '../../../src/codec/h264/depacketizer.js';
 import { H264Packetizer } from '../../../src/codec/h264/packetizer.js';
-import { RtpPacketView, RtpStatus } from '../../../src/rtp/rtp-packet.js';
 import type { RtpPayloadPacket } from '../../../src/codec/types.js';
 import { Collect, corpusAccessUnits, hex } from './support.js';
+import { feedRtp } from '../../support/rtp-feed.js';
 
 const SPS = Buffer.from('6742c01eda0280bfe5c044000003000400000300c83c58ba80', 'hex');
 const PPS = Buffer.from('68ce3c80', 'hex');
@@ -19,15 +19,6 @@ function nal(type: number, size: number, seed = 1): Uint8Array {
 function depack(opts: H264DepacketizerOptions = {}): { d: H264Depacketizer; c: Collect } {
   const c = new Collect();
   return { d: new H264Depacketizer(c, opts), c };
-}
-
-/** RTP packets -> depacketizer via RtpPacketView (the real receive path). */
-function feedRtp(d: H264Depacketizer, packets: Uint8Array[]): void {
-  const v = new RtpPacketView();
-  for (const p of packets) {
-    expect(v.parse(p)).toBe(RtpStatus.Ok);
-    d.pushPayload(v.data, v.payloadOffset, v.payloadOffset + v.payloadLength, v.timestamp, v.marker, v.sequenceNumber);
-  }
 }
 
 function payloadKind(p: Uint8Array): string {

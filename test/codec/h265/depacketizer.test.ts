@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { H265Depacketizer, type H265DepacketizerOptions } from '../../../src/codec/h265/depacketizer.js';
 import { H265Packetizer } from '../../../src/codec/h265/packetizer.js';
 import { parseH265Sps } from '../../../src/codec/h265/sps.js';
-import { RtpPacketView, RtpStatus } from '../../../src/rtp/rtp-packet.js';
 import type { RtpPayloadPacket } from '../../../src/codec/types.js';
 import { Collect, hex } from '../h264/support.js';
 import { corpusH265AccessUnits, h265Type } from './support.js';
+import { feedRtp } from '../../support/rtp-feed.js';
 
 /** A NAL of `type` and `size` bytes (2-byte header, TID 1) with a body free of 00 bytes. */
 function nal(type: number, size: number, seed = 1): Uint8Array {
@@ -24,14 +24,6 @@ const PPS = corpus[0]!.find((n) => h265Type(n) === 34)!;
 function depack(opts: H265DepacketizerOptions = {}): { d: H265Depacketizer; c: Collect } {
   const c = new Collect();
   return { d: new H265Depacketizer(c, opts), c };
-}
-
-function feedRtp(d: H265Depacketizer, packets: Uint8Array[]): void {
-  const v = new RtpPacketView();
-  for (const p of packets) {
-    expect(v.parse(p)).toBe(RtpStatus.Ok);
-    d.pushPayload(v.data, v.payloadOffset, v.payloadOffset + v.payloadLength, v.timestamp, v.marker, v.sequenceNumber);
-  }
 }
 
 function payloadKind(p: Uint8Array): string {
