@@ -1,5 +1,5 @@
 /**
- * Whole-process RTSP ingest comparison (issue 3): CPU seconds per GB ingested from GStreamer's RTSP
+ * Whole-process RTSP ingest comparison: CPU seconds per GB ingested from GStreamer's RTSP
  * server (gst-rtsp-server, loopback, RTP/AVP/TCP interleaved) pushing a looped 1080p H.264 file,
  * for the same number of frames, by:
  *   1. a bare socket reader (the floor): hand-written DESCRIBE/SETUP/PLAY, then it only walks the
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
   // peers.js (compiled into build/) starts the Python server script that sits next to it.
   copyFileSync(join(repo, 'test', 'support', 'gst-rtsp-server.py'), join(repo, 'build', 'test', 'support', 'gst-rtsp-server.py'));
   const peers = (await import(join(repo, 'build', 'test', 'support', 'peers.js'))) as typeof import('../test/support/peers.js');
-  if (!peers.haveFfmpeg || !peers.haveGst) throw new Error('ffmpeg and GStreamer (gst-rtsp-server, python3-gi) are required: see notes/peers.md');
+  if (!peers.haveFfmpeg || !peers.haveGst) throw new Error('ffmpeg and GStreamer (gst-rtsp-server, python3-gi) are required: see docs/peers.md');
   const file = makeFile(join(tmpdir(), 'camstream-bench'));
   const fileMb = statSync(file).size / 1e6;
   let url: string;

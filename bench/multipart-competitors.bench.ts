@@ -1,5 +1,5 @@
 /**
- * MJPEG over HTTP, camstream against the two npm MJPEG parsers issue 4 names (dev-only, measured in
+ * MJPEG over HTTP, camstream against the two npm MJPEG parsers most used (dev-only, measured in
  * the same run; no floors for them). Same stream for all: 200 x 100 KiB JPEG-like parts (SOI, bytes
  * without 0xFF as in byte-stuffed entropy data, EOI) with Content-Length, in 64 KiB chunks. The
  * competitors are Transform streams; their `_transform` is called directly (no stream machinery

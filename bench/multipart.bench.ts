@@ -1,7 +1,7 @@
 /**
  * multipart/x-mixed-replace: 200 x 100 KiB 'JPEG' parts (FFD8 ... FFD9, random bytes between) fed in
  * 64 KiB chunks; one stream with Content-Length (skip by length, then verify the delimiter), one
- * without (short-prefix native search). Issue 4 targets: >= 0.7 and >= 0.35 of Buffer.copy. Each part
+ * without (short-prefix native search). Targets: >= 0.7 and >= 0.35 of Buffer.copy. Each part
  * spans chunks, so each is one copy: into fresh exact-size memory (default, cold pages) or into a reused
  * scratch buffer (`transientBodies`).
  */

@@ -73,7 +73,7 @@ export type ErrorCode =
   | 'MULTIPART_PART_TOO_LARGE'
   | 'MULTIPART_BAD_HEADERS'
   | 'HTTP_STATUS'
-  | 'HTTP_CAMERA_ERROR' // seed 003: 200 with body "Error\r\nErrorID=<n>, Detail=<text>"
+  | 'HTTP_CAMERA_ERROR' // the WV-V series HTTP API V2.40: 200 with body "Error\r\nErrorID=<n>, Detail=<text>"
   | 'HTTP_REDIRECT_LOOP'
   | 'HTTP_BAD_RESPONSE';
 

@@ -53,7 +53,7 @@ export { decodeH264Sprop, decodeSpropNalus } from './codec/h264/sprop.js';
 // RTSP client
 export { RtspClient, VERSION } from './client/rtsp-client.js';
 export type { RtspClientOptions, RtspTrack, RtspDescription, RtspFrame, RtspStats, RtspClientEvents } from './client/rtsp-client.js';
-// HTTP camera client (issue 4)
+// HTTP camera client
 export { httpRequest, expectOk, throwIfCameraError, USER_AGENT } from './http/client.js';
 export type { HttpRequestOptions, HttpResponse } from './http/client.js';
 export { ChunkedDecoder } from './http/chunked.js';

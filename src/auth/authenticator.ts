@@ -9,8 +9,8 @@
  *   response = H(HA1 ":" nonce ":" nc ":" cnonce ":" qop ":" HA2)   ; with qop (RFC 7616 §3.4.1)
  *            = H(HA1 ":" nonce ":" HA2)                             ; without (RFC 2069; GStreamer, live555)
  *
- * Policy (issue 3): nothing is sent before the server asks; the strongest offered scheme wins
- * (Digest SHA-512-256 > SHA-256 > MD5(-sess) > Basic; GStreamer lists Basic first, camera-quirks #22);
+ * Policy: nothing is sent before the server asks; the strongest offered scheme wins
+ * (Digest SHA-512-256 > SHA-256 > MD5(-sess) > Basic; GStreamer lists Basic first, docs/camera-quirks.md #22);
  * a 401 after credentials were sent for the same challenge is `AUTH_FAILED` at once unless it says
  * `stale=true` (RFC 7616 §3.3: new nonce, same credentials). Credentials live in a private field: they
  * never appear in errors, `toString`, `toJSON` or `util.inspect`.

@@ -5,7 +5,7 @@
  *   auth-param  = token BWS "=" BWS ( token / quoted-string )
  *
  * One header value may hold several challenges (`Basic realm="a", Digest realm="b", nonce="n"`), and a
- * 401 may carry several headers (GStreamer: Basic first, then Digest; camera-quirks #22). Tolerant:
+ * 401 may carry several headers (GStreamer: Basic first, then Digest; docs/camera-quirks.md #22). Tolerant:
  * unquoted values with spaces run to the next comma, parameter names are case-insensitive, a
  * parameter without `=` is ignored.
  */

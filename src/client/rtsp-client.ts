@@ -293,7 +293,7 @@ export class RtspClient extends EventEmitter {
 
   /**
    * SETUPs the chosen tracks over TCP interleaved (default: every supported track, or the media
-   * types in `options.media`). Accepts the channels the server picks (camera-quirks 15).
+   * types in `options.media`). Accepts the channels the server picks (docs/camera-quirks.md #15).
    */
   async setup(select?: (t: RtspTrack) => boolean): Promise<RtspTrack[]> {
     const desc = this.description ?? (await this.describe());
@@ -586,7 +586,7 @@ export class RtspClient extends EventEmitter {
     if (rtp) return this.onRtp(rtp, buf, start, end);
     const rtcp = this.rtcpChannels[channel];
     if (rtcp) return this.onRtcp(rtcp, buf.subarray(start, end));
-    // Data on a channel never set up (moonfire-nvr #213, camera-quirks 14): counted and dropped.
+    // Data on a channel never set up (moonfire-nvr #213, docs/camera-quirks.md #14): counted and dropped.
     this.stats.strayFrames++;
   }
 
@@ -667,7 +667,7 @@ export class RtspClient extends EventEmitter {
     if (this.options.keepalive === false || this.keepaliveTimer) return;
     const timeout = this.sessionTimeoutS ?? 60;
     const every = this.options.keepaliveIntervalMs ?? Math.max(1000, (timeout * 1000) / 2);
-    // GET_PARAMETER when the server lists it (RFC 2326 §10.8), else OPTIONS (camera-quirks 18).
+    // GET_PARAMETER when the server lists it (RFC 2326 §10.8), else OPTIONS (docs/camera-quirks.md #18).
     const method = this.methods.includes('GET_PARAMETER') ? 'GET_PARAMETER' : 'OPTIONS';
     this.keepaliveTimer = setInterval(() => {
       if (!this.sessionId || this.closed) return;

@@ -21,7 +21,7 @@
  * - Transient output (`transient: true`): one buffer, reused for every unit (grown by doubling up to
  *   the unit cap, never shrunk); a unit is valid only while `onUnit` runs.
  * - Unit boundaries: a change of RTP timestamp always ends the current unit (FLIR M400 never sets
- *   the marker, camera-quirks 12). The marker bit (RFC 6184 §5.1, RFC 7798 §4.1: set on the last
+ *   the marker, docs/camera-quirks.md #12). The marker bit (RFC 6184 §5.1, RFC 7798 §4.1: set on the last
  *   packet of an access unit) ends it only when the unit already holds a VCL NAL and no FU is
  *   half-way: Tapo TC70 / Reolink Duo 2 set the marker on the SPS/PPS packet and moonfire-nvr #352
  *   cameras on an SEI packet, each followed by the slices of the same picture with the same
@@ -276,7 +276,7 @@ export abstract class NalUnitAssembler<SpsInfo> extends DepacketizerBase {
   }
 
   /**
-   * Annex B inside an RTP payload (camera-quirks 11: V380, retina #68): the NALs between start
+   * Annex B inside an RTP payload (docs/camera-quirks.md #11: V380, retina #68): the NALs between start
    * codes, trailing zero bytes trimmed; pieces shorter than a NAL header are skipped.
    */
   protected annexB(buf: Uint8Array, s: number, e: number): void {

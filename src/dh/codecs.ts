@@ -1,10 +1,10 @@
 /**
- * Codec and sample-rate numbers of the DH extend headers (seed 003 §7.2.1, §7.2.2) and the DHAV
- * extensions 0x81/0x83/0x8c (notes/dh-format.md), mapped to `DhCodec`.
+ * Codec and sample-rate numbers of the DH extend headers (the WV-V series HTTP API V2.40 §7.2.1, §7.2.2) and the DHAV
+ * extensions 0x81/0x83/0x8c (docs/dh-format.md), mapped to `DhCodec`.
  */
 import type { DhCodec } from './types.js';
 
-/** DH audio type 1..16 (seed 003 §7.2.1). Index 0 unused. */
+/** DH audio type 1..16 (the WV-V series HTTP API V2.40 §7.2.1). Index 0 unused. */
 const DH_AUDIO: readonly DhCodec[] = [
   'unknown',
   'pcm', // 1 PCM8
@@ -30,7 +30,7 @@ export function dhAudioCodec(type: number): DhCodec {
 }
 
 /**
- * DHAV audio codec numbers are the DH list shifted (notes/dh-format.md): DH 1-10 = DHAV 7-16,
+ * DHAV audio codec numbers are the DH list shifted (docs/dh-format.md): DH 1-10 = DHAV 7-16,
  * 11 -> 25, 12 -> 26, 13-16 -> 27-30; plus 22 G711U, 31 MP2, 33 MP3.
  */
 export function dhavAudioCodec(n: number): DhCodec {
@@ -50,7 +50,7 @@ export function dhAudioTypeToDhav(dhType: number): number {
 }
 
 /**
- * DH video type (seed 003 §7.2.2): 1 MPEG4, 2 H.264. The seed lists no H.265 or MJPEG number; we read
+ * DH video type (the WV-V series HTTP API V2.40 §7.2.2): 1 MPEG4, 2 H.264. The seed lists no H.265 or MJPEG number; we read
  * 3 (MJPEG) and 12 (H.265) with the DHAV 0x81 numbering (assumption, tolerant reader) and otherwise
  * sniff the payload.
  */
@@ -87,7 +87,7 @@ export function dhavVideoCodec(n: number): DhCodec {
   }
 }
 
-/** Sample-frequency index, DH 1..9 (seed 003 §7.2.1); DHAV adds 0, 10, 11, 12. */
+/** Sample-frequency index, DH 1..9 (the WV-V series HTTP API V2.40 §7.2.1); DHAV adds 0, 10, 11, 12. */
 const RATES = [8000, 4000, 8000, 11025, 16000, 20000, 22050, 32000, 44100, 48000, 96000, 192000, 64000];
 
 export function dhSampleRate(index: number): number {

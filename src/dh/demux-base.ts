@@ -3,7 +3,7 @@
  * `ByteQueue` that finds packets, decides when a packet can be trusted, resynchronises after
  * garbage, and hands each accepted packet to the format's `accept()`.
  *
- * Trust rules (issue 2 §2):
+ * Trust rules:
  * - In sync (right after a good packet, or at the start), a packet whose magic, type, length bounds
  *   and checksum (and DHAV trailer) agree is accepted at once — no added latency on live streams.
  * - A packet with a bad checksum or trailer while in sync is accepted only when the bytes after it
@@ -30,7 +30,7 @@ import type { DhCodec, DhEvent, DhFormat, DhFrame, DhMeta, DhSink, DhStats, DhDe
 import { DEFAULT_MAX_PACKET_SIZE } from './types.js';
 
 export const HEADER_SIZE = 24;
-/** Longest `streamId=<id>\r\n` line accepted (seed 003 §4.2.3 shows short numeric ids). */
+/** Longest `streamId=<id>\r\n` line accepted (the WV-V series HTTP API V2.40 §4.2.3 shows short numeric ids). */
 const MAX_PREAMBLE = 256;
 const STREAM_ID = Buffer.from('streamId=', 'latin1');
 const EMPTY_BUF = Buffer.alloc(0);
@@ -82,7 +82,7 @@ export abstract class DemuxBase {
   private garbageStart = 0;
   private ended = false;
   /**
-   * Quirk (notes/dh-format.md: the DH checksum rule is unverified on real devices): when accepted
+   * Quirk (docs/dh-format.md: the DH checksum rule is unverified on real devices): when accepted
    * packets mostly fail the checksum, the device uses another rule, so the checksum stops being a
    * resync criterion (the following magic and length still are).
    */
@@ -363,7 +363,7 @@ export abstract class DemuxBase {
   /** Format hook: called by `bridge` before it accepts a packet (DHAV: ends a padding run). */
   protected atPacket(): void {}
 
-  /** `streamId=<id>\r\n` before the binary data of playBack.cgi bodies (seed 003 §4.2.3). */
+  /** `streamId=<id>\r\n` before the binary data of playBack.cgi bodies (the WV-V series HTTP API V2.40 §4.2.3). */
   private preamble(ending: boolean): Step {
     const q = this.q;
     const avail = q.length;
@@ -593,7 +593,7 @@ export class MetaCache {
   }
 }
 
-/** Header checksum (seed 003 §7.1): bytes 0..22 of the header at b[p] mod 256. */
+/** Header checksum (the WV-V series HTTP API V2.40 §7.1): bytes 0..22 of the header at b[p] mod 256. */
 export function checksumAt(b: Uint8Array, p: number): number {
   // Unrolled: 14 ns against 20 ns for the loop on this machine.
   return (

@@ -1,5 +1,5 @@
 /**
- * DH stream demuxer (seed 003 §7; layout adopted in notes/dh-format.md).
+ * DH stream demuxer (the WV-V series HTTP API V2.40 §7; layout adopted in docs/dh-format.md).
  *
  * Packet header, 24 bytes, little-endian:
  *
@@ -12,7 +12,7 @@
  *   sum = (bytes 0..22) mod 256
  * ```
  *
- * Extend headers (seed 003 §7.2) follow the header: records `[type][len][rsv u16][data]`, `len`
+ * Extend headers (the WV-V series HTTP API V2.40 §7.2) follow the header: records `[type][len][rsv u16][data]`, `len`
  * counting the whole record, a multiple of 4. Unknown types are skipped by length; a record of
  * length 0, not a multiple of 4, or running past the area is DH_BAD_EXTEND (reported, resync).
  */

@@ -1,5 +1,5 @@
 /**
- * DHAV demuxer: what Dahua devices and `.dav` files carry (notes/dh-format.md).
+ * DHAV demuxer: what Dahua devices and `.dav` files carry (docs/dh-format.md).
  *
  * ```
  *  0        4     5        6        7          8          12          16           20       22      23
@@ -35,7 +35,7 @@ const enum T {
   B = 0xfe,
 }
 
-/** Extension sizes by type byte (notes/dh-format.md); 0 = unknown, which ends the walk (as FFmpeg). */
+/** Extension sizes by type byte (docs/dh-format.md); 0 = unknown, which ends the walk (as FFmpeg). */
 const EXT_SIZE = new Uint8Array(256);
 EXT_SIZE[0x80] = 4;
 EXT_SIZE[0x81] = 4;
@@ -90,7 +90,7 @@ export class DhavDemuxer extends DemuxBase {
   protected override special(b0: number, ending: boolean): Step | -1 {
     const q = this.q;
     if (b0 === 0xff) {
-      // 0xFF padding between packets (notes/dh-format.md; FFmpeg 96fd07351a era fixes).
+      // 0xFF padding between packets (docs/dh-format.md; FFmpeg 96fd07351a era fixes).
       if (this.pad === 0) this.padStart = q.offset;
       let n = 0;
       for (;;) {

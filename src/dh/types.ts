@@ -1,6 +1,6 @@
 /**
- * What the DH and DHAV demuxers hand out: one frame type for both formats (issue 2 §4), the events
- * they report, their options and counters. Byte layouts: notes/dh-format.md, seed 003 §7.
+ * What the DH and DHAV demuxers hand out: one frame type for both formats, the events
+ * they report, their options and counters. Byte layouts: docs/dh-format.md, the WV-V series HTTP API V2.40 §7.
  */
 import type { ProtocolError } from '../errors.js';
 
@@ -61,7 +61,7 @@ export interface DhMeta {
   timeZone?: DhTimeZone;
   events?: DhEventFlags;
   gap?: DhGap;
-  /** Matches the playback `operateId` (seed 003 §4.2.4); 0 on live streams. */
+  /** Matches the playback `operateId` (the WV-V series HTTP API V2.40 §4.2.4); 0 on live streams. */
   operateId?: number;
   iFrameInterval?: number;
   /** DHAV byte 5. */
@@ -116,7 +116,7 @@ export interface DhFrame {
 }
 
 export type DhEvent =
-  /** `streamId=<id>\r\n` text line of playBack.cgi bodies (seed 003 §4.2.3). */
+  /** `streamId=<id>\r\n` text line of playBack.cgi bodies (the WV-V series HTTP API V2.40 §4.2.3). */
   | { type: 'preamble'; offset: number; streamId: string }
   /** 1024-byte "DAHUA" header of exported .dav files. */
   | { type: 'file-header'; offset: number; length: number }

@@ -1,21 +1,21 @@
 /**
  * The client side of the seeds' HTTP endpoints, composed from the HTTP client and the sans-IO
- * parsers (issue 4). One `CameraHttp` per camera shares one Authenticator, so after the first 401
- * each request answers the camera's Digest challenge (seed 003 §3.5: qop=auth, realm `DH_<mac>`)
+ * parsers. One `CameraHttp` per camera shares one Authenticator, so after the first 401
+ * each request answers the camera's Digest challenge (the WV-V series HTTP API V2.40 §3.5: qop=auth, realm `DH_<mac>`)
  * without another round trip.
  *
- *   seed 003 §4.2.1  /cgi-bin/mjpg/video.cgi           multipart JPEG   -> mjpeg()
- *   seed 000 §5.5.2  http://<server>:8008             multipart JPEG   -> mjpeg({ url })
- *   seed 003 §4.4.2  /cgi-bin/snapshot.cgi             image/jpeg       -> snapshot()
- *   seed 000 §5.2.1  /cgi-bin/jpg/image.cgi            image/jpeg       -> snapshot({ path })
- *   seed 003 §4.9.17 /cgi-bin/eventManager.cgi?action=attach            -> events()
- *   seed 000 §5.4.2  /cgi-bin/admin/eventdata.cgi?action=get|monitor    -> eventData()
- *   seed 003 §4.2.2  /cgi-bin/realmonitor.cgi?action=getStream  DH      -> realmonitor()
- *   seed 003 §4.2.3  /cgi-bin/playBack.cgi?action=getStream     streamId=<id>\r\n + DH -> playback()
- *   seed 003 §4.2.4  /cgi-bin/playBack.cgi?action=control       OK / operateId=n -> playback().control
- *   seed 003 §4.11.6 /cgi-bin/loadfile.cgi?action=startLoad     DH/DHAV -> loadFile()
- *   seed 003 §4.3.4  /cgi-bin/audio.cgi?action=getAudio         raw or multipart -> getAudio()
- *   seed 003 §4.3.3  /cgi-bin/audio.cgi?action=postAudio        raw or multipart -> postAudio()
+ *   the WV-V series HTTP API V2.40 §4.2.1  /cgi-bin/mjpg/video.cgi           multipart JPEG   -> mjpeg()
+ *   the IP Camera Standard API 5.0.0 §5.5.2  http://<server>:8008             multipart JPEG   -> mjpeg({ url })
+ *   the WV-V series HTTP API V2.40 §4.4.2  /cgi-bin/snapshot.cgi             image/jpeg       -> snapshot()
+ *   the IP Camera Standard API 5.0.0 §5.2.1  /cgi-bin/jpg/image.cgi            image/jpeg       -> snapshot({ path })
+ *   the WV-V series HTTP API V2.40 §4.9.17 /cgi-bin/eventManager.cgi?action=attach            -> events()
+ *   the IP Camera Standard API 5.0.0 §5.4.2  /cgi-bin/admin/eventdata.cgi?action=get|monitor    -> eventData()
+ *   the WV-V series HTTP API V2.40 §4.2.2  /cgi-bin/realmonitor.cgi?action=getStream  DH      -> realmonitor()
+ *   the WV-V series HTTP API V2.40 §4.2.3  /cgi-bin/playBack.cgi?action=getStream     streamId=<id>\r\n + DH -> playback()
+ *   the WV-V series HTTP API V2.40 §4.2.4  /cgi-bin/playBack.cgi?action=control       OK / operateId=n -> playback().control
+ *   the WV-V series HTTP API V2.40 §4.11.6 /cgi-bin/loadfile.cgi?action=startLoad     DH/DHAV -> loadFile()
+ *   the WV-V series HTTP API V2.40 §4.3.4  /cgi-bin/audio.cgi?action=getAudio         raw or multipart -> getAudio()
+ *   the WV-V series HTTP API V2.40 §4.3.3  /cgi-bin/audio.cgi?action=postAudio        raw or multipart -> postAudio()
  *   any CGI          text answers: key=value, table., root., OK, Error -> cgi()
  */
 import { randomBytes } from 'node:crypto';
@@ -80,7 +80,7 @@ export interface DhStream extends HttpStream<DhFrame> {
 }
 
 export interface PlaybackControl {
-  /** seed 003 §4.2.4 cmd=play: resolves with the operateId that frames after it carry. */
+  /** the WV-V series HTTP API V2.40 §4.2.4 cmd=play: resolves with the operateId that frames after it carry. */
   play(o?: { speed?: number; iframe?: boolean; seekTime?: Date | string }): Promise<number>;
   pause(): Promise<void>;
   /** Ends the stream on the camera (the stream then closes). */
@@ -88,7 +88,7 @@ export interface PlaybackControl {
 }
 
 export interface PlaybackSession {
-  /** From the `streamId=<id>\r\n` preamble (seed 003 §4.2.3). */
+  /** From the `streamId=<id>\r\n` preamble (the WV-V series HTTP API V2.40 §4.2.3). */
   readonly streamId: string;
   readonly frames: DhStream;
   readonly control: PlaybackControl;
@@ -96,7 +96,7 @@ export interface PlaybackSession {
   readonly operateId: number | undefined;
   /**
    * True when `frame` follows the last control command: its extend header carries the operateId
-   * play() returned (seed 003 §4.2.4 "the video extend header will has same operateid"). Frames
+   * play() returned (the WV-V series HTTP API V2.40 §4.2.4 "the video extend header will has same operateid"). Frames
    * still in flight from before the command are false. Before any play(), always true.
    */
   isCurrent(frame: DhFrame): boolean;
@@ -126,14 +126,14 @@ export interface StreamOptions {
 export interface CgiAnswer {
   status: number;
   text: string;
-  /** seed 003 `OK`. */
+  /** the WV-V series HTTP API V2.40 `OK`. */
   readonly ok: boolean;
   keyValues(): Record<string, string>;
   table(): TableNode;
   rootParams(): RootParams;
 }
 
-/** seed 003 §4.2.3 time format `yyyy-mm-dd hh:mm:ss`; a Date is written in this machine's local time (the camera's clock is local). */
+/** the WV-V series HTTP API V2.40 §4.2.3 time format `yyyy-mm-dd hh:mm:ss`; a Date is written in this machine's local time (the camera's clock is local). */
 export function formatCameraTime(t: Date | string): string {
   if (typeof t === 'string') return t;
   const p = (n: number): string => String(n).padStart(2, '0');
@@ -273,10 +273,10 @@ export class CameraHttp {
     return this.base;
   }
 
-  /** An authenticated request to `pathOrUrl` (a path on this camera, or a full URL: seed 000's :8008 stream). */
+  /** An authenticated request to `pathOrUrl` (a path on this camera, or a full URL: the IP Camera Standard API 5.0.0's :8008 stream). */
   async request(pathOrUrl: string, o: Omit<HttpRequestOptions, 'authenticator' | 'username' | 'password'> = {}): Promise<HttpResponse> {
     const url = /^https?:\/\//i.test(pathOrUrl) ? pathOrUrl : this.base + (pathOrUrl.startsWith('/') ? pathOrUrl : `/${pathOrUrl}`);
-    // The same host on another port (seed 000's MJPEG on :8008) shares the credentials.
+    // The same host on another port (the IP Camera Standard API 5.0.0's MJPEG on :8008) shares the credentials.
     const sameHost = parseHttpUrl(url).host === this.host;
     return httpRequest(url, {
       signal: this.options.signal,
@@ -307,8 +307,8 @@ export class CameraHttp {
   }
 
   /**
-   * seed 003 §4.2.1 MJPEG (`/cgi-bin/mjpg/video.cgi?channel=&subtype=`), or `{ url }` / `{ path }`
-   * for other multipart JPEG streams (seed 000 §5.5.2 `http://<server>:8008`).
+   * the WV-V series HTTP API V2.40 §4.2.1 MJPEG (`/cgi-bin/mjpg/video.cgi?channel=&subtype=`), or `{ url }` / `{ path }`
+   * for other multipart JPEG streams (the IP Camera Standard API 5.0.0 §5.5.2 `http://<server>:8008`).
    */
   async mjpeg(o: StreamOptions & { url?: string; path?: string; maxFrameSize?: number } = {}): Promise<MjpegStream> {
     const target = o.url ?? o.path ?? `/cgi-bin/mjpg/video.cgi${query({ channel: o.channel, subtype: o.subtype })}`;
@@ -332,7 +332,7 @@ export class CameraHttp {
     return Object.assign(makeStream(res, frames()), { stats });
   }
 
-  /** seed 003 §4.4.2 snapshot.cgi, or `{ path: '/cgi-bin/jpg/image.cgi' }` (seed 000 §5.2.1). */
+  /** the WV-V series HTTP API V2.40 §4.4.2 snapshot.cgi, or `{ path: '/cgi-bin/jpg/image.cgi' }` (the IP Camera Standard API 5.0.0 §5.2.1). */
   async snapshot(o: { channel?: number; path?: string; maxBytes?: number } = {}): Promise<Uint8Array> {
     const res = await expectOk(await this.request(o.path ?? `/cgi-bin/snapshot.cgi${query({ channel: o.channel })}`));
     const body = await res.bytes(o.maxBytes ?? 16 * 1024 * 1024);
@@ -346,14 +346,14 @@ export class CameraHttp {
   }
 
   /**
-   * seed 003 §4.9.17 event subscription. With `keepalive` (seconds) the camera expects the client to
+   * the WV-V series HTTP API V2.40 §4.9.17 event subscription. With `keepalive` (seconds) the camera expects the client to
    * send something on the connection every period ("the client must send any data to device by this
    * connection in cycle"): `keepaliveData` (default CRLF) is written every `keepalive` seconds.
    * Heartbeat lines are delivered too (`kind: 'heartbeat'`).
    */
   async events(o: { codes?: string[] | 'All'; keepalive?: number; keepaliveData?: string | Uint8Array } = {}): Promise<HttpStream<AttachMessage>> {
     const codes = o.codes === undefined || o.codes === 'All' ? ['All'] : o.codes;
-    // seed 003 writes the list as [A%2CB%2CC]: brackets bare, commas escaped.
+    // the WV-V series HTTP API V2.40 writes the list as [A%2CB%2CC]: brackets bare, commas escaped.
     let path = `/cgi-bin/eventManager.cgi?action=attach&codes=[${codes.map((c) => encodeURIComponent(c)).join('%2C')}]`;
     if (o.keepalive !== undefined) path += `&keepalive=${Math.max(1, Math.round(o.keepalive))}`;
     const idle = o.keepalive !== undefined ? Math.max(this.options.idleTimeoutMs ?? 0, o.keepalive * 3000) : this.options.idleTimeoutMs ?? 0;
@@ -384,7 +384,7 @@ export class CameraHttp {
     };
   }
 
-  /** seed 000 §5.4.2 eventdata.cgi: `get` answers one status, `monitor` streams them. */
+  /** the IP Camera Standard API 5.0.0 §5.4.2 eventdata.cgi: `get` answers one status, `monitor` streams them. */
   eventData(o: { action: 'get'; group?: string | string[]; params?: Record<string, string> }): Promise<EventDataStatus>;
   eventData(o: { action: 'monitor'; group?: string | string[]; params?: Record<string, string> }): Promise<HttpStream<EventDataStatus>>;
   async eventData(o: { action: 'get' | 'monitor'; group?: string | string[]; params?: Record<string, string> }): Promise<EventDataStatus | HttpStream<EventDataStatus>> {
@@ -419,19 +419,19 @@ export class CameraHttp {
     return { stream, pump };
   }
 
-  /** seed 003 §4.2.2 live DH stream over HTTP. */
+  /** the WV-V series HTTP API V2.40 §4.2.2 live DH stream over HTTP. */
   async realmonitor(o: StreamOptions & { demuxer?: DhDemuxerOptions; onEvent?: (e: DhEvent) => void } = {}): Promise<DhStream> {
     const path = `/cgi-bin/realmonitor.cgi${query({ action: 'getStream', channel: o.channel ?? 1, subtype: o.subtype ?? 0 })}`;
     return (await this.dhStream(path, o)).stream;
   }
 
-  /** seed 003 §4.11.6 download of recorded media between two times, as frames. */
+  /** the WV-V series HTTP API V2.40 §4.11.6 download of recorded media between two times, as frames. */
   async loadFile(o: StreamOptions & { startTime: Date | string; endTime: Date | string; demuxer?: DhDemuxerOptions; onEvent?: (e: DhEvent) => void }): Promise<DhStream> {
     const path = `/cgi-bin/loadfile.cgi${query({ action: 'startLoad', channel: o.channel ?? 1, startTime: formatCameraTime(o.startTime), endTime: formatCameraTime(o.endTime), subtype: o.subtype })}`;
     return (await this.dhStream(path, o)).stream;
   }
 
-  /** seed 003 §4.2.3/§4.2.4 playback stream with its control channel. */
+  /** the WV-V series HTTP API V2.40 §4.2.3/§4.2.4 playback stream with its control channel. */
   async playback(o: StreamOptions & { startTime: Date | string; endTime: Date | string; demuxer?: DhDemuxerOptions; onEvent?: (e: DhEvent) => void }): Promise<PlaybackSession> {
     const path = `/cgi-bin/playBack.cgi${query({ action: 'getStream', channel: o.channel ?? 1, subtype: o.subtype ?? 0, startTime: formatCameraTime(o.startTime), endTime: formatCameraTime(o.endTime) })}`;
     const { stream, pump } = await this.dhStream(path, o);
@@ -440,7 +440,7 @@ export class CameraHttp {
     const streamId = pump.streamId;
     if (streamId === undefined) {
       stream.close();
-      throw new ProtocolError('HTTP_BAD_RESPONSE', 'playback answer has no streamId= preamble (seed 003 §4.2.3)', { context: { url: stream.response.url } });
+      throw new ProtocolError('HTTP_BAD_RESPONSE', 'playback answer has no streamId= preamble (the WV-V series HTTP API V2.40 §4.2.3)', { context: { url: stream.response.url } });
     }
     let operateId: number | undefined;
     const control = async (cmd: string, extra: Record<string, string | number | boolean | undefined> = {}): Promise<CgiAnswer> =>
@@ -470,7 +470,7 @@ export class CameraHttp {
     };
   }
 
-  /** seed 003 §4.3.4: audio as raw chunks (singlepart) or one chunk per part (multipart). */
+  /** the WV-V series HTTP API V2.40 §4.3.4: audio as raw chunks (singlepart) or one chunk per part (multipart). */
   async getAudio(o: { channel?: number; httptype?: 'singlepart' | 'multipart' } = {}): Promise<HttpStream<AudioChunk>> {
     const httptype = o.httptype ?? 'singlepart';
     const res = await expectOk(await this.request(`/cgi-bin/audio.cgi${query({ action: 'getAudio', httptype, channel: o.channel ?? 1 })}`));
@@ -494,7 +494,7 @@ export class CameraHttp {
   }
 
   /**
-   * seed 003 §4.3.3: streams `source` to the camera's speaker. singlepart: one body declared
+   * the WV-V series HTTP API V2.40 §4.3.3: streams `source` to the camera's speaker. singlepart: one body declared
    * `Content-Length: 9999999` as the seed shows, ended by half-closing the connection; multipart:
    * each buffer one part with its Content-Length, then the close delimiter.
    */

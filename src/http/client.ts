@@ -1,6 +1,6 @@
 /**
- * A small HTTP/1.x client for cameras (issue 4), over transport/connect.ts. Not node:http: cameras
- * answer with heads node:http refuses (bare LF line ends and HTTP/1.0 mixes, seed 000 §4.1.1; spaces
+ * A small HTTP/1.x client for cameras, over transport/connect.ts. Not node:http: cameras
+ * answer with heads node:http refuses (bare LF line ends and HTTP/1.0 mixes, the IP Camera Standard API 5.0.0 §4.1.1; spaces
  * in boundary lines), so the shared tolerant head parser (message/head-parser.ts) reads them.
  *
  * One request per connection (`Connection: close`): what the seeds' cameras expect, and every stream
@@ -13,7 +13,7 @@
  *     neither                     read until the camera closes (HTTP/1.0 style)
  *   -> AsyncQueue of body chunks (bounded: a slow consumer pauses the socket, so TCP pushes back).
  *
- * Authentication (RFC 7617 Basic, RFC 7616 Digest with qop=auth and realm `DH_<mac>`, seed 003 §3.5)
+ * Authentication (RFC 7617 Basic, RFC 7616 Digest with qop=auth and realm `DH_<mac>`, the WV-V series HTTP API V2.40 §3.5)
  * goes through the shared Authenticator: nothing is sent before the camera asks, a 401 after our
  * credentials is `AUTH_FAILED` at once (no retry loop against a wrong password), `stale=true` retries
  * with the new nonce. Credentials come from the URL (percent-decoded) or the options and never appear
@@ -38,7 +38,7 @@ export interface HttpRequestOptions {
   /**
    * A Uint8Array/string is sent with its Content-Length. An async iterable is streamed: chunked
    * unless a Content-Length header is given (then written raw; when fewer bytes than declared were
-   * sent, the socket is half-closed to end the body: seed 003 postAudio declares 9999999) or
+   * sent, the socket is half-closed to end the body: the WV-V series HTTP API V2.40 postAudio declares 9999999) or
    * `bodyFraming: 'close'`.
    */
   body?: Uint8Array | string | AsyncIterable<Uint8Array>;
@@ -81,7 +81,7 @@ export interface HttpResponse {
   bytes(maxBytes?: number): Promise<Uint8Array>;
   /** The whole body as UTF-8 text (default cap 1 MiB). */
   text(maxBytes?: number): Promise<string>;
-  /** Writes raw bytes on the connection (seed 003 attach `keepalive=`); false when it is gone. */
+  /** Writes raw bytes on the connection (the WV-V series HTTP API V2.40 attach `keepalive=`); false when it is gone. */
   write(bytes: Uint8Array | string): boolean;
   /** Ends the connection and the body iteration (idempotent). */
   close(): void;
@@ -482,8 +482,8 @@ export async function httpRequest(input: string, options: HttpRequestOptions = {
 }
 
 /**
- * Throws `HTTP_CAMERA_ERROR` when a short text answer is the camera's application error (seed 003
- * §3.3 `Error\r\nErrorID=n, Detail=...` sent with HTTP 200; seed 000 §5.1.1.3 `# Error: ...`).
+ * Throws `HTTP_CAMERA_ERROR` when a short text answer is the camera's application error (the WV-V series HTTP API V2.40
+ * §3.3 `Error\r\nErrorID=n, Detail=...` sent with HTTP 200; the IP Camera Standard API 5.0.0 §5.1.1.3 `# Error: ...`).
  */
 export function throwIfCameraError(text: string, context: Record<string, string | number> = {}): void {
   if (text.length > 1024) return;

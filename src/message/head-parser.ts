@@ -8,8 +8,8 @@
  *   head         = start-line *header EOL
  *   EOL          = CRLF / LF
  *
- * Tolerant reader (DESIGN principle 7): bare LF and mixed line ends (seed 000 mixes `\r\n` and `\n`),
- * trailing whitespace (Longse, retina #77: camera-quirks #20), any header-name case, repeated fields
+ * Tolerant reader (DESIGN principle 7): bare LF and mixed line ends (the IP Camera Standard API 5.0.0 mixes `\r\n` and `\n`),
+ * trailing whitespace (Longse, retina #77: docs/camera-quirks.md #20), any header-name case, repeated fields
  * kept, folded lines joined, unindented non-field lines joined to the previous field. Bounded: head
  * size and header count caps.
  */
@@ -209,7 +209,7 @@ export function parseHead(bytes: Uint8Array, limits: HeadLimits = {}): MessageHe
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim() : '';
     if (!TOKEN_RE.test(name)) {
-      // Quirk (seed 000 §5.5.3.3/§5.5.3.4 as printed): a long value wrapped onto the next line without
+      // Quirk (the IP Camera Standard API 5.0.0 §5.5.3.3/§5.5.3.4 as printed): a long value wrapped onto the next line without
       // indentation (`Transport:` then `RTP/AVP;unicast;...`, or an RTP-Info URL cut mid-way). A line
       // that is not `token ":"` continues the previous field, joined without a separator; before
       // any field it is dropped.

@@ -2,9 +2,9 @@
  * Header fields of one RTSP/HTTP message, in arrival order.
  *
  * - Lookup is case-insensitive (RFC 2326 §4.2, RFC 9110 §5.1; VLC's server writes `Cseq:`,
- *   camera-quirks #20), while the original spelling is kept for display and re-encoding.
+ *   docs/camera-quirks.md #20), while the original spelling is kept for display and re-encoding.
  * - Repeated fields are kept in order (a 401 from GStreamer carries two `WWW-Authenticate`, Basic first:
- *   camera-quirks #22). `get` returns the first, `getAll` every one.
+ *   docs/camera-quirks.md #22). `get` returns the first, `getAll` every one.
  * - A message has at most a few dozen fields (the head parser caps the count), so parallel arrays
  *   searched linearly beat a Map here and keep duplicates for free.
  */

@@ -3,8 +3,8 @@
  * syntax), read tolerantly: quoted or not, any parameter-name case, extra parameters before or
  * after, spaces around `=` and `;`, trailing spaces.
  *
- *   multipart/x-mixed-replace; boundary=myboundary          seed 003 §4.9.17
- *   multipart/x-mixed-replace;boundary=<boundary>           seed 000 §5.4.2 (no space after ';')
+ *   multipart/x-mixed-replace; boundary=myboundary          the WV-V series HTTP API V2.40 §4.9.17
+ *   multipart/x-mixed-replace;boundary=<boundary>           the IP Camera Standard API 5.0.0 §5.4.2 (no space after ';')
  *   multipart/x-mixed-replace; boundary="--frame"; charset=x
  *
  * The value is returned as written (unquoted). A leading `--` is kept here: some cameras declare

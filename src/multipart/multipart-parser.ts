@@ -7,7 +7,7 @@
  *   +---------+------+----------+----------+----------+------+----------+---------+
  *   | [CR]LF? | "--" | SP/HT*   | boundary | SP/HT*   | "--"?| SP/HT*   | [CR]LF  |
  *   +---------+------+----------+----------+----------+------+----------+---------+
- *     optional  (more '-' when the   seed 003 event stream: "-- myboundary \r\n"
+ *     optional  (more '-' when the   the WV-V series HTTP API V2.40 event stream: "-- myboundary \r\n"
  *     (quirk)    declared boundary
  *                itself began "--")
  *
@@ -15,9 +15,9 @@
  *
  * Body framing:
  *  - Content-Length fast path: the body is skipped by length without being scanned, then a delimiter
- *    must follow (CR/LF/SP/HT allowed in between: seed 003 writes `\r\n\r\n` after each body). When
- *    one does not, the declared length was wrong (seed 003's MDResult event declares 38 bytes for a
- *    longer text; seed 000's eventdata parts declare 74 for 76 bytes) and the part is re-read by
+ *    must follow (CR/LF/SP/HT allowed in between: the WV-V series HTTP API V2.40 writes `\r\n\r\n` after each body). When
+ *    one does not, the declared length was wrong (the WV-V series HTTP API V2.40's MDResult event declares 38 bytes for a
+ *    longer text; the IP Camera Standard API 5.0.0's eventdata parts declare 74 for 76 bytes) and the part is re-read by
  *    scanning from its body start (`stats.fallbacks`).
  *  - No Content-Length: a native `indexOf` of a short (< 8 byte) prefix of the boundary token, then
  *    verification around the hit (short needles take the fast memchr path in V8/Node).
@@ -326,7 +326,7 @@ export class MultipartParser {
             this.afterDelimiter();
             continue;
           }
-          // Quirk (seed 003 §4.9.17 MDResult event, seed 000 §5.4.2 eventdata parts): the declared
+          // Quirk (the WV-V series HTTP API V2.40 §4.9.17 MDResult event, the IP Camera Standard API 5.0.0 §5.4.2 eventdata parts): the declared
           // Content-Length is shorter (or longer) than the body. Re-read the part by scanning.
           this.st.fallbacks++;
           this.state = State.Scan;
@@ -499,7 +499,7 @@ export class MultipartParser {
             } else if (c === SP || c === HT) {
               this.hState = Hdr.NameSpace;
             } else if (TCHAR[c] !== 1) {
-              // Quirk (seed 003 §4.9.17 event stream): no empty line after the part headers; the
+              // Quirk (the WV-V series HTTP API V2.40 §4.9.17 event stream): no empty line after the part headers; the
               // body ("Code=VideoMotion; ...") starts at the first line that is not a header field.
               return this.headersDone(this.hLineStart, this.hLineStart);
             }

@@ -9,7 +9,7 @@
  * +---+-+---------+---------------+-------------------------------+
  * ```
  * Tolerant reader: unknown packet types are skipped by length, an SSRC we never saw is fine (Tapo,
- * camera-quirks 17), an SDES chunk without its END item is accepted (Hanwha, mediamtx #5355).
+ * docs/camera-quirks.md #17), an SDES chunk without its END item is accepted (Hanwha, mediamtx #5355).
  * A malformed compound yields RTCP_BAD_PACKET and nothing else; it never throws past `parseRtcp`
  * callers that use `tryParseRtcp`.
  */

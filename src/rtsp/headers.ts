@@ -187,7 +187,7 @@ export function parseSession(value: string): SessionHeader | undefined {
 // ---------------------------------------------------------------------------------------------
 
 export interface RtpInfoEntry {
-  /** As written: absolute, or relative like `trackID=0` (mediamtx #250, camera-quirks #3). */
+  /** As written: absolute, or relative like `trackID=0` (mediamtx #250, docs/camera-quirks.md #3). */
   readonly url: string;
   readonly seq: number | undefined;
   readonly rtptime: number | undefined;
@@ -195,7 +195,7 @@ export interface RtpInfoEntry {
 
 /**
  * Parses RTP-Info. Bogus values (Hikvision/Tapo `seq=0`, unparseable `rtptime`, moonfire-nvr #224;
- * camera-quirks #16) are left undefined when out of range; plausible-but-wrong ones such as `seq=0`
+ * docs/camera-quirks.md #16) are left undefined when out of range; plausible-but-wrong ones such as `seq=0`
  * are returned and the client must not trust them blindly. Entries are split only before `url=`, so
  * a `,` or `;` inside a URL's query does not break them.
  */
@@ -269,7 +269,7 @@ function clockTime(s: string | undefined): Date | undefined {
   return Number.isFinite(t) ? new Date(t) : undefined;
 }
 
-/** `npt=56.378441-` (VLC, camera-quirks #23), `npt=0-`, `clock=20120915T123705Z-...`; undefined if no `unit=`. */
+/** `npt=56.378441-` (VLC, docs/camera-quirks.md #23), `npt=0-`, `clock=20120915T123705Z-...`; undefined if no `unit=`. */
 export function parseRange(value: string): RangeSpec | undefined {
   const first = value.split(';')[0]!.trim();
   const eq = first.indexOf('=');

@@ -13,7 +13,7 @@
  * returns, so a transport may reuse its read buffer.
  *
  * Tolerance: CR/LF between units is skipped silently; RTP that arrives before the PLAY response is
- * just frames (Reolink, v4l2rtspserver: camera-quirks #14). Anything else that is neither a frame nor
+ * just frames (Reolink, v4l2rtspserver: docs/camera-quirks.md #14). Anything else that is neither a frame nor
  * a plausible start line is garbage: the parser resynchronises on the next `$` or `RTSP/` and reports
  * one `RTSP_RESYNC` per run of skipped bytes. Every buffer is bounded by the caps in the options.
  */

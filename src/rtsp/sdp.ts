@@ -4,13 +4,13 @@
  *
  * - CRLF, bare LF or bare CR line ends; trailing whitespace (moonfire-nvr #213: `a=rtpmap:96 H264/90000 `).
  * - no `o=` (retina #52), several `s=` (the first wins), broken `c=` (go2rtc #1426: kept raw, not parsed).
- * - seed 000 §5.5.3.1 as printed: a line that is not `<letter>=` continues the previous line (the long
+ * - the IP Camera Standard API 5.0.0 §5.5.3.1 as printed: a line that is not `<letter>=` continues the previous line (the long
  *   `a=fmtp` line is wrapped), and an `m=` glued onto the end of an `a=` line is split off.
  * - unknown line types and attributes are kept in `attributes`, never an error.
  *
  * fmtp values are kept as strings; keys are lower-cased (`Profile-Level-Id` = `profile-level-id`).
- * `packetization-mode=28` (seed 000) is just a value here: the depacketizer ignores the mode
- * (camera-quirks #8).
+ * `packetization-mode=28` (the IP Camera Standard API 5.0.0) is just a value here: the depacketizer ignores the mode
+ * (docs/camera-quirks.md #8).
  */
 import { ProtocolError } from '../errors.js';
 import { parseRange, type RangeSpec } from './headers.js';
@@ -55,7 +55,7 @@ export interface MediaDescription {
   readonly control: string | undefined;
   readonly framerate: number | undefined;
   readonly range: RangeSpec | undefined;
-  /** `a=x-dimensions:<w>,<h>` (RFC 2435 JPEG wider than 2040 px; camera-quirks #21). */
+  /** `a=x-dimensions:<w>,<h>` (RFC 2435 JPEG wider than 2040 px; docs/camera-quirks.md #21). */
   readonly dimensions: { width: number; height: number } | undefined;
   readonly connection: SdpConnection | undefined;
   /** `b=<type>:<kbps>` */
@@ -114,7 +114,7 @@ const STATIC_PT: Record<number, [string, number, number | undefined]> = {
 };
 
 const LINE_RE = /^[a-z]=/;
-/** seed 000 quirk: `a=x-qt-text-inf:h264m=video 0 RTP/AVP 99` */
+/** the IP Camera Standard API 5.0.0 quirk: `a=x-qt-text-inf:h264m=video 0 RTP/AVP 99` */
 const GLUED_M_RE = /^(a=.*?)(m=(?:video|audio|application|text|message|data) \d+(?:\/\d+)? [A-Za-z/]+ .*)$/;
 
 function parseConnection(v: string): SdpConnection | undefined {
@@ -178,11 +178,11 @@ function logicalLines(text: string): string[] {
     const line = raw.trim();
     if (line.length === 0) continue;
     if (!LINE_RE.test(line)) {
-      // Quirk (seed 000 §5.5.3.1 as printed): a wrapped line continues the previous one.
+      // Quirk (the IP Camera Standard API 5.0.0 §5.5.3.1 as printed): a wrapped line continues the previous one.
       if (out.length > 0) out[out.length - 1] += line;
       continue;
     }
-    // Quirk (seed 000 §5.5.3.1 as printed): `m=` glued onto the end of an attribute line.
+    // Quirk (the IP Camera Standard API 5.0.0 §5.5.3.1 as printed): `m=` glued onto the end of an attribute line.
     const g = GLUED_M_RE.exec(line);
     if (g) {
       out.push(g[1]!, g[2]!);

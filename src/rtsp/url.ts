@@ -6,9 +6,9 @@
  *   \__/   \_________/ \__________/\_/\____________________________________________________________/
  *  scheme   userinfo       host    port                 path (kept byte for byte: `//`, `[`, `]`, `@`)
  *
- * (seed 003 §4.1.3). The authority ends at the first `/` or `?`, so an `@` in the path is never taken
+ * (the WV-V series HTTP API V2.40 §4.1.3). The authority ends at the first `/` or `?`, so an `@` in the path is never taken
  * as userinfo; inside the authority the LAST `@` ends the userinfo, so an unescaped `@` in a password
- * still works. Query strings are kept (`/cam/realmonitor?channel=1&subtype=0`, seed 003 §4.1.1).
+ * still works. Query strings are kept (`/cam/realmonitor?channel=1&subtype=0`, the WV-V series HTTP API V2.40 §4.1.1).
  * Credentials are percent-decoded and never part of `requestUrl`.
  */
 import { ProtocolError } from '../errors.js';
@@ -137,7 +137,7 @@ const ABSOLUTE_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /**
  * Normalises a base URL from Content-Base / Content-Location / the request URL, surviving:
- * - `rtsp://rtsp://host/...` doubled scheme (go2rtc #1852, camera-quirks #20): collapsed to one;
+ * - `rtsp://rtsp://host/...` doubled scheme (go2rtc #1852, docs/camera-quirks.md #20): collapsed to one;
  * - a base without scheme, `192.168.1.10:554/live/` (moonfire-nvr #356): `rtsp://` prefixed.
  */
 export function normalizeBase(base: string): string {
@@ -161,7 +161,7 @@ export function normalizeBase(base: string): string {
  * - anything else is APPENDED to the whole base with exactly one `/` between — not RFC 3986 "replace
  *   the last segment": Dahua's Content-Base keeps the query and a trailing slash,
  *   `...?channel=1&subtype=0&unicast=true&proto=Onvif/` + `trackID=0` must give
- *   `...proto=Onvif/trackID=0` (retina PR #12, gortsplib #121, camera-quirks #2), and a base without
+ *   `...proto=Onvif/trackID=0` (retina PR #12, gortsplib #121, docs/camera-quirks.md #2), and a base without
  *   trailing slash (`rtsp://cam/stream` + `track1`) means `rtsp://cam/stream/track1` to every camera
  *   (live555 and FFmpeg join the same way).
  */

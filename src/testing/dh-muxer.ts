@@ -1,5 +1,5 @@
 /**
- * DH and DHAV muxers (strict writers of the layouts in notes/dh-format.md, seed 003 §7). The virtual
+ * DH and DHAV muxers (strict writers of the layouts in docs/dh-format.md, the WV-V series HTTP API V2.40 §7). The virtual
  * camera uses them at run time (playback streams re-muxed with the current operateId); the tests,
  * benches and scripts/make-dh-corpus.ts use them through test/support/dh-mux.ts.
  */
@@ -8,7 +8,7 @@ export interface MuxFrame {
   payload: Uint8Array;
   channel?: number;
   sequence?: number;
-  // --- DH (seed 003 §7) ---
+  // --- DH (the WV-V series HTTP API V2.40 §7) ---
   utc?: number;
   utcms?: number;
   /** DH video type (1 MPEG4, 2 H.264; 12 H.265 by our assumption); undefined = no 0x21 record. */
@@ -73,7 +73,7 @@ function le32(n: number): number[] {
   return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
 }
 
-/** DH extend headers of one frame (seed 003 §7.2). */
+/** DH extend headers of one frame (the WV-V series HTTP API V2.40 §7.2). */
 export function dhExtend(f: MuxFrame): Buffer {
   const recs: Buffer[] = [];
   if (f.audioType !== undefined) {
@@ -128,7 +128,7 @@ export function dhavType(f: MuxFrame): number {
   return (f.frameType ?? 1) === 1 ? 0xfd : (f.frameType === 3 ? 0xfe : 0xfc);
 }
 
-/** DHAV extensions of one frame (fixed sizes by type, notes/dh-format.md). */
+/** DHAV extensions of one frame (fixed sizes by type, docs/dh-format.md). */
 export function dhavExt(f: MuxFrame): Buffer {
   const parts: number[] = [];
   if (f.dhavVideoCodec !== undefined) parts.push(0x81, f.iFrameInterval ?? 0, f.dhavVideoCodec, f.fps ?? 0);

@@ -5,13 +5,13 @@
  *   Basic   (RFC 7617)  Authorization: Basic base64(user ":" password)
  *   Digest  (RFC 7616 §3.4.1, MD5)
  *     HA1 = MD5(user ":" realm ":" password)      HA2 = MD5(method ":" uri)
- *     qop=auth:  response = MD5(HA1 ":" nonce ":" nc ":" cnonce ":" qop ":" HA2)   (seed 003 §3.5)
+ *     qop=auth:  response = MD5(HA1 ":" nonce ":" nc ":" cnonce ":" qop ":" HA2)   (the WV-V series HTTP API V2.40 §3.5)
  *     no qop:    response = MD5(HA1 ":" nonce ":" HA2)                              (RFC 2069, GStreamer)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { parseWwwAuthenticate } from '../auth/challenge.js';
 
-/** 'digest' = qop=auth (seed 003), 'digest-noqop' (GStreamer), 'both' = Basic then Digest without qop (camera-quirks 22). */
+/** 'digest' = qop=auth (the WV-V series HTTP API V2.40), 'digest-noqop' (GStreamer), 'both' = Basic then Digest without qop (docs/camera-quirks.md #22). */
 export type AuthMode = 'none' | 'basic' | 'digest' | 'digest-noqop' | 'both';
 
 export interface DigestServerOptions {

@@ -1,8 +1,8 @@
 /**
- * VirtualHttpCamera: the HTTP side of the virtual camera (issue 4). A loopback server answering the
+ * VirtualHttpCamera: the HTTP side of the virtual camera. A loopback server answering the
  * seeds' HTTP endpoints byte for byte as the seeds print them, from corpus/ media:
  *
- *   seed 003 (HTTP/1.1, CRLF)                          seed 000 (HTTP/1.0, mixed CRLF / bare LF)
+ *   the WV-V series HTTP API V2.40 (HTTP/1.1, CRLF)                          the IP Camera Standard API 5.0.0 (HTTP/1.0, mixed CRLF / bare LF)
  *   /cgi-bin/mjpg/video.cgi        multipart JPEG      /            multipart JPEG (the :8008 stream)
  *   /cgi-bin/snapshot.cgi          image/jpeg          /cgi-bin/jpg/image.cgi  JPEG + "\r\n" after it
  *   /cgi-bin/eventManager.cgi      "-- myboundary "    /cgi-bin/admin/eventdata.cgi get|monitor
@@ -11,9 +11,9 @@
  *   /cgi-bin/loadfile.cgi          .dav with Content-Length
  *   /cgi-bin/audio.cgi             getAudio (G.711A) / postAudio (bytes counted)
  *   /cgi-bin/magicBox.cgi, configManager.cgi   table.* lines
- *   anything else under /cgi-bin   HTTP 200 "Error\r\nErrorID=2, Detail=Invalid Request!" (seed 003 §3.3)
+ *   anything else under /cgi-bin   HTTP 200 "Error\r\nErrorID=2, Detail=Invalid Request!" (the WV-V series HTTP API V2.40 §3.3)
  *
- * Authentication: Basic or Digest qop=auth with realm `DH_<mac>` (seed 003 §3.5), via digest-server.ts.
+ * Authentication: Basic or Digest qop=auth with realm `DH_<mac>` (the WV-V series HTTP API V2.40 §3.5), via digest-server.ts.
  * One request per connection (every answer says Connection: close).
  */
 import { listen, closeServer } from './listen.js';
@@ -35,7 +35,7 @@ export interface VirtualHttpCameraOptions {
   auth?: AuthMode;
   username?: string;
   password?: string;
-  /** seed 003 §3.5: `DH_` + the device MAC. */
+  /** the WV-V series HTTP API V2.40 §3.5: `DH_` + the device MAC. */
   realm?: string;
   /** MJPEG frames per second (default 25). */
   mjpegFps?: number;
@@ -79,7 +79,7 @@ interface Conn {
 const CRLF = '\r\n';
 const BOUNDARY = 'myboundary';
 
-/** Event lines of the attach stream; the third is sent with seed 003's too-short Content-Length (38). */
+/** Event lines of the attach stream; the third is sent with the WV-V series HTTP API V2.40's too-short Content-Length (38). */
 const MD_ROWS = Array.from({ length: 18 }, (_, r) => (r % 3 === 0 ? 61708863 : 0)).join(',');
 const ATTACH_SCRIPT: Array<{ code: string; text: string; declared?: number }> = [
   { code: 'VideoMotion', text: 'Code=VideoMotion; action=Start; index=0' },
@@ -90,13 +90,13 @@ const ATTACH_SCRIPT: Array<{ code: string; text: string; declared?: number }> = 
   { code: 'AlarmLocal', text: 'Code=AlarmLocal; action=Stop; index=1' },
 ];
 
-/** seed 000 §5.4.2 monitor parts, text and declared Content-Length exactly as printed (74/75 for 78/79 bytes). */
+/** the IP Camera Standard API 5.0.0 §5.4.2 monitor parts, text and declared Content-Length exactly as printed (74/75 for 78/79 bytes). */
 const MONITOR_SCRIPT: Array<{ text: string; declared: number }> = [
   { text: 'Motion:Enabled=1;Level=0;Sensitivity=80;Triggered=0; \r\nMotion1:Enabled=0; \r\n\r\n', declared: 74 },
   { text: 'Motion:Enabled=1;Level=15;Sensitivity=80;Triggered=0; \r\nMotion1:Enabled=0; \r\n\r\n', declared: 75 },
 ];
 
-/** seed 000 §5.4.2 get: status lines per group. */
+/** the IP Camera Standard API 5.0.0 §5.4.2 get: status lines per group. */
 const EVENTDATA_GROUPS: Record<string, string> = {
   Motion: 'Motion:Enabled=1;Level=0;Sensitivity=80;Triggered=0; ',
   Motion1: 'Motion1:Enabled=0; ',
@@ -114,7 +114,7 @@ function loadJpegs(): Buffer[] {
     .map((f) => readFileSync(`${dir}/${f}`));
 }
 
-/** DH packets of a clean DH file (length at u32le @4, seed 003 §7.1), for paced replay. */
+/** DH packets of a clean DH file (length at u32le @4, the WV-V series HTTP API V2.40 §7.1), for paced replay. */
 function dhPackets(file: Buffer): Array<{ bytes: Buffer; video: boolean }> {
   const out: Array<{ bytes: Buffer; video: boolean }> = [];
   let i = 0;
@@ -295,7 +295,7 @@ export class VirtualHttpCamera {
     c.sock.end();
   }
 
-  /** seed 003 §3.3: an application error is an HTTP 200 with an `Error` body. */
+  /** the WV-V series HTTP API V2.40 §3.3: an application error is an HTTP 200 with an `Error` body. */
   private cameraError(c: Conn, id: number, detail: string): void {
     this.answer(c, '200 OK', [['Content-Type', 'text/plain;charset=utf-8']], `Error${CRLF}ErrorID=${id}, Detail=${detail}${CRLF}`);
   }
@@ -320,7 +320,7 @@ export class VirtualHttpCamera {
       case '/cgi-bin/snapshot.cgi':
         return this.answer(c, '200 OK', [['Content-Type', 'image/jpeg']], this.jpegs[0]!), undefined;
       case '/cgi-bin/jpg/image.cgi':
-        // seed 000 §5.2.1: HTTP/1.0, and "\r\n" after the JPEG data (beyond Content-Length).
+        // the IP Camera Standard API 5.0.0 §5.2.1: HTTP/1.0, and "\r\n" after the JPEG data (beyond Content-Length).
         return this.answer(c, '200 OK', [['Content-Type', 'image/jpeg']], this.jpegs[1]!, { http10: true, trailer: CRLF }), undefined;
       case '/cgi-bin/eventManager.cgi':
         if (action !== 'attach') return this.cameraError(c, 4, 'Request invalid param!'), undefined;
@@ -330,7 +330,7 @@ export class VirtualHttpCamera {
         if (action === 'monitor') return this.eventDataMonitor(c), undefined;
         return this.answer(c, '200 OK', [['Content-Type', 'text/plain']], '# Error: unknown action\n', { http10: true, bareLf: true }), undefined;
       case '/cgi-bin/admin/param.cgi':
-        // seed 000 §5.1.1.3: status line with CRLF, then bare-LF header lines and body.
+        // the IP Camera Standard API 5.0.0 §5.1.1.3: status line with CRLF, then bare-LF header lines and body.
         this.write(c, 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\n\n');
         this.write(c, q.get('group') === 'Bogus' ? '# Error: Error -1 getting param in group Bogus\n' : 'root.Network.IPAddress=192.168.0.250\nroot.Network.SubnetMask=255.255.255.0\n');
         c.sock.end();
@@ -378,7 +378,7 @@ export class VirtualHttpCamera {
     let i = 0;
     this.paced(c, 1000 / this.options.mjpegFps, () => {
       const jpeg = this.jpegs[i++ % this.jpegs.length]!;
-      // seed 003 §4.2.1 part layout.
+      // the WV-V series HTTP API V2.40 §4.2.1 part layout.
       this.write(c, `--${BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`);
       this.write(c, jpeg);
       this.write(c, CRLF);
@@ -390,7 +390,7 @@ export class VirtualHttpCamera {
     const codes = codesParam.replace(/^\[|\]$/g, '').split(',').map((s) => s.trim());
     const all = codes.some((x) => /^all$/i.test(x));
     const script = ATTACH_SCRIPT.filter((e) => all || codes.includes(e.code));
-    // seed 003 §4.9.17 head, byte for byte.
+    // the WV-V series HTTP API V2.40 §4.9.17 head, byte for byte.
     this.write(
       c,
       'HTTP/1.1 200 OK\r\nCache-Control: no-cache\r\nPragma: no-cache\r\nExpires: Thu, 01 Dec 2099 16:00:00 GMT\r\nConnection: close\r\n' +
@@ -428,7 +428,7 @@ export class VirtualHttpCamera {
   }
 
   private eventDataMonitor(c: Conn): void {
-    // seed 000 §5.4.2: "Content-type" and ";boundary=" without a space.
+    // the IP Camera Standard API 5.0.0 §5.4.2: "Content-type" and ";boundary=" without a space.
     this.write(c, 'HTTP/1.0 200 OK\r\nContent-type: multipart/x-mixed-replace;boundary=<boundary>\r\n\r\n');
     let i = 0;
     this.paced(c, this.options.eventIntervalMs, () => {
@@ -439,7 +439,7 @@ export class VirtualHttpCamera {
   }
 
   private streamHead(c: Conn): void {
-    // seed 003 §4.2.2/§4.2.3: no length, the body runs until the connection closes.
+    // the WV-V series HTTP API V2.40 §4.2.2/§4.2.3: no length, the body runs until the connection closes.
     this.write(c, 'HTTP/1.1 200 OK\r\nContent-Type: Application/octet-stream\r\nConnection: close\r\n\r\n');
   }
 
@@ -488,7 +488,7 @@ export class VirtualHttpCamera {
         }
         const f = frames[st.index++]!;
         if (st.iframeOnly && (f.kind !== 'video' || f.frameType !== 1)) continue;
-        // seed 003 §4.2.4: after a control command the extend headers carry its operateId.
+        // the WV-V series HTTP API V2.40 §4.2.4: after a control command the extend headers carry its operateId.
         const pkt = dhPacket({ ...f, operateId: st.operateId });
         st.bytes += pkt.length;
         this.write(c, pkt);
@@ -534,7 +534,7 @@ export class VirtualHttpCamera {
   }
 
   private getAudio(c: Conn, multipart: boolean): void {
-    // seed 003 §4.3.4: 800-byte parts (100 ms of G.711A) or a continuous flow.
+    // the WV-V series HTTP API V2.40 §4.3.4: 800-byte parts (100 ms of G.711A) or a continuous flow.
     const per = multipart ? 800 : 320;
     const ms = this.options.pace === 'fast' ? 0 : (per / 8000) * 1000;
     this.write(c, headText('HTTP/1.1 200 OK', [['Content-Type', multipart ? `multipart/x-mixed-replace; boundary=${BOUNDARY}` : 'Audio/G.711A'], ['Connection', 'close']]));
@@ -579,7 +579,7 @@ export class VirtualHttpCamera {
         },
       };
     }
-    // seed 003 §4.3.3 singlepart: Content-Length 9999999 and a flow of audio until the client stops.
+    // the WV-V series HTTP API V2.40 §4.3.3 singlepart: Content-Length 9999999 and a flow of audio until the client stops.
     const declared = Number(req.headers.get('content-length') ?? 'NaN');
     let got = 0;
     if (declared === 0) finish();

@@ -4,7 +4,7 @@
  * the test suite, by `camstream demo`, and exported as `camstream/testing`.
  *
  * RTSP over TCP (interleaved) only: a UDP SETUP is answered 461, like VLC's server answers TCP.
- * Every quirk is a named switch; each cites notes/camera-quirks.md.
+ * Every quirk is a named switch; each cites docs/camera-quirks.md.
  */
 import { listen, closeServer } from './listen.js';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -20,33 +20,33 @@ import { SEED000_SDP } from './seed-fixtures.js';
 import { DigestServer } from './digest-server.js';
 
 export interface RtspQuirks {
-  /** Response heads end lines with bare LF (seed 000 shows mixed line ends). */
+  /** Response heads end lines with bare LF (the IP Camera Standard API 5.0.0 shows mixed line ends). */
   bareLf: boolean;
-  /** DESCRIBE answers seed 000's SDP verbatim: packetization-mode=28, PCMU audio, 1080p sprop. */
+  /** DESCRIBE answers the IP Camera Standard API 5.0.0's SDP verbatim: packetization-mode=28, PCMU audio, 1080p sprop. */
   seed000Sdp: boolean;
-  /** Dahua: Content-Base keeps the query string plus a trailing '/' (camera-quirks 2). */
+  /** Dahua: Content-Base keeps the query string plus a trailing '/' (docs/camera-quirks.md #2). */
   dahuaContentBase: boolean;
-  /** RTP arrives before the PLAY response (Reolink, camera-quirks 14). */
+  /** RTP arrives before the PLAY response (Reolink, docs/camera-quirks.md #14). */
   dataBeforePlayResponse: boolean;
-  /** The server ignores the requested interleaved channels and picks its own (camera-quirks 15). */
+  /** The server ignores the requested interleaved channels and picks its own (docs/camera-quirks.md #15). */
   serverChosenChannels: boolean;
-  /** The marker bit is never set (FLIR M400, camera-quirks 12). */
+  /** The marker bit is never set (FLIR M400, docs/camera-quirks.md #12). */
   noMarker: boolean;
-  /** The marker bit is also set on SPS/PPS packets (Tapo TC70, Reolink Duo 2, camera-quirks 12). */
+  /** The marker bit is also set on SPS/PPS packets (Tapo TC70, Reolink Duo 2, docs/camera-quirks.md #12). */
   markerOnParameterSets: boolean;
   /** The server sends its own requests (OPTIONS / GET_PARAMETER) mid-stream (RFC 2326 §10). */
   serverRequests: boolean;
   /** Interleaved RTCP sender reports every second (default on). */
   rtcp: boolean;
-  /** Responses spell the header `Cseq:` (VLC, camera-quirks 20/23). */
+  /** Responses spell the header `Cseq:` (VLC, docs/camera-quirks.md #20/23). */
   cseqSpelling: boolean;
-  /** RTP-Info with bogus seq=0 (Hikvision DS-2CD2032-I, camera-quirks 16). */
+  /** RTP-Info with bogus seq=0 (Hikvision DS-2CD2032-I, docs/camera-quirks.md #16). */
   bogusRtpInfo: boolean;
   /** Public does not list GET_PARAMETER: keepalive must use OPTIONS. */
   noGetParameter: boolean;
-  /** Data on an interleaved channel that was never set up (moonfire-nvr #213, camera-quirks 14). */
+  /** Data on an interleaved channel that was never set up (moonfire-nvr #213, docs/camera-quirks.md #14). */
   strayChannel: boolean;
-  /** RTP over UDP only: a TCP SETUP is answered 461 (VLC's RTSP server, camera-quirks 23). */
+  /** RTP over UDP only: a TCP SETUP is answered 461 (VLC's RTSP server, docs/camera-quirks.md #23). */
   udpOnly: boolean;
 }
 
@@ -82,7 +82,7 @@ export interface RtspFaults {
 export interface VirtualCameraOptions {
   host?: string;
   port?: number;
-  /** 'none', 'basic', 'digest' (qop=auth, like seed 003), 'digest-noqop' (GStreamer), 'both' (Basic then Digest). */
+  /** 'none', 'basic', 'digest' (qop=auth, like the WV-V series HTTP API V2.40), 'digest-noqop' (GStreamer), 'both' (Basic then Digest). */
   auth?: 'none' | 'basic' | 'digest' | 'digest-noqop' | 'both';
   username?: string;
   password?: string;
@@ -116,7 +116,7 @@ export interface VirtualCameraStats {
 }
 
 const VIDEO_PT = 96;
-/** seed 000 announces H.264 as payload type 99. */
+/** the IP Camera Standard API 5.0.0 announces H.264 as payload type 99. */
 const SEED000_VIDEO_PT = 99;
 const AUDIO_PT = 0;
 const CLOCK = 90000;

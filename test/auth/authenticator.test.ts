@@ -24,7 +24,7 @@ function code(fn: () => unknown): string | undefined {
 }
 
 describe('WWW-Authenticate parsing', () => {
-  it('parses seed 003 Digest challenge (realm DH_<mac>, stale=FALSE, qop)', () => {
+  it('parses the WV-V series HTTP API V2.40 Digest challenge (realm DH_<mac>, stale=FALSE, qop)', () => {
     const [c] = parseChallenges('Digest realm="DH_00408CA5EA04", nonce="000562fdY631973ef04f77a3ede7c1832ff48720ef95ad", stale=FALSE, qop="auth"');
     expect(c).toEqual({
       scheme: 'Digest',
@@ -83,7 +83,7 @@ describe('Authenticator', () => {
     expect(params(m.authorization('GET', '/dir/index.html')!).response).toBe('8ca523f5e9506fed4657c9700eebdbec');
   });
 
-  it('answers the seed 003 challenge per RFC 2617 (response recomputed independently)', () => {
+  it('answers the the WV-V series HTTP API V2.40 challenge per RFC 2617 (response recomputed independently)', () => {
     const nonce = '000562fdY631973ef04f77a3ede7c1832ff48720ef95ad';
     const a = new Authenticator({ username: 'admin', password: 'admin' }, { cnonce: () => '0a4f113b' });
     a.handleUnauthorized([`Digest realm="DH_00408CA5EA04", nonce="${nonce}", stale=FALSE, qop="auth"`]);

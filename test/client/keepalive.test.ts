@@ -1,5 +1,5 @@
 /**
- * Issue 3: "keepalive keeps a session with timeout=10 alive past 30 s". The VirtualCamera enforces
+ * "keepalive keeps a session with timeout=10 alive past 30 s". The VirtualCamera enforces
  * the timeout like real cameras do (it drops a session that sends no request for 10 s); the control
  * case without keepalive shows the camera really does drop it. Both run concurrently (~32 s).
  */

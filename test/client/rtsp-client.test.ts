@@ -79,7 +79,7 @@ describe('RtspClient against the VirtualCamera', () => {
     for (let i = 0; i < frames.length; i++) expect(splitAnnexB(frames[i]!.data).map((n) => Buffer.from(n))).toEqual(corpusNalus(i));
   });
 
-  it("parses seed 000's SDP (packetization-mode=28, PCMU) and sets up video and audio", async () => {
+  it("parses the IP Camera Standard API 5.0.0's SDP (packetization-mode=28, PCMU) and sets up video and audio", async () => {
     const cam = await camera({ quirks: { seed000Sdp: true } });
     const client = new RtspClient(cam.url('/h264'), { media: ['video'] });
     const desc = await client.describe();

@@ -38,7 +38,7 @@ describe('DhDemuxer: case table round trip', () => {
   });
 });
 
-describe('DhDemuxer: seed 003 §7 layout', () => {
+describe('DhDemuxer: the WV-V series HTTP API V2.40 §7 layout', () => {
   it('decodes a hand-written packet byte by byte', () => {
     // 24-byte header + 16-byte video extend header (seed §7.2.2) + 4 payload bytes.
     const hex =

@@ -35,7 +35,7 @@ async function take<T>(it: AsyncIterable<T>, n: number): Promise<T[]> {
 }
 
 describe('CameraHttp against VirtualHttpCamera', () => {
-  it('mjpeg (seed 003 video.cgi): the corpus JPEGs in order, with stats', async () => {
+  it('mjpeg (the WV-V series HTTP API V2.40 video.cgi): the corpus JPEGs in order, with stats', async () => {
     const s = await api.mjpeg({ channel: 1, subtype: 0 });
     const frames = await take(s, 12);
     expect(frames.map((f) => f.index)).toEqual([...Array(12).keys()]);
@@ -49,7 +49,7 @@ describe('CameraHttp against VirtualHttpCamera', () => {
     expect(cam.requestLog.at(-1)).toMatch(/^GET \/cgi-bin\/mjpg\/video\.cgi\?channel=1&subtype=0$/);
   });
 
-  it('mjpeg from a raw path (seed 000 :8008 root, HTTP/1.0)', async () => {
+  it('mjpeg from a raw path (the IP Camera Standard API 5.0.0 :8008 root, HTTP/1.0)', async () => {
     const s = await api.mjpeg({ path: '/' });
     expect(s.response.protocol).toBe('HTTP/1.0');
     const [f] = await take(s, 1);
@@ -57,12 +57,12 @@ describe('CameraHttp against VirtualHttpCamera', () => {
     expect(f!.jpeg[1]).toBe(0xd8);
   });
 
-  it('snapshots: seed 003 snapshot.cgi and seed 000 jpg/image.cgi', async () => {
+  it('snapshots: the WV-V series HTTP API V2.40 snapshot.cgi and the IP Camera Standard API 5.0.0 jpg/image.cgi', async () => {
     expect(Buffer.from(await api.snapshot({ channel: 1 })).equals(corpus('jpeg/frame-01.jpg'))).toBe(true);
     expect(Buffer.from(await api.snapshot({ path: '/cgi-bin/jpg/image.cgi' })).equals(corpus('jpeg/frame-02.jpg'))).toBe(true);
   });
 
-  it('events (seed 003 attach): typed events through "-- myboundary " and the wrong Content-Length', async () => {
+  it('events (the WV-V series HTTP API V2.40 attach): typed events through "-- myboundary " and the wrong Content-Length', async () => {
     const s = await api.events({ codes: ['VideoMotion', 'VideoBlind', 'MDResult'] });
     const got = (await take(s, 5)) as AttachEvent[];
     expect(got.map((e) => `${e.code}/${e.action}/${e.index}`)).toEqual([
@@ -86,7 +86,7 @@ describe('CameraHttp against VirtualHttpCamera', () => {
     expect(cam.stats.keepaliveBytes - before).toBeGreaterThan(0);
   });
 
-  it('eventData get and monitor (seed 000)', async () => {
+  it('eventData get and monitor (the IP Camera Standard API 5.0.0)', async () => {
     const st = await api.eventData({ action: 'get', group: ['Motion', 'Motion1', 'IO'] });
     expect(st.motion['Motion']).toEqual({ enabled: true, level: 0, sensitivity: 80, triggered: false });
     expect(st.io?.outputs[0]?.closed).toBe(true); // XX2 = 01: Output1 closed

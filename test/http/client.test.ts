@@ -135,7 +135,7 @@ describe('httpRequest tolerance', () => {
     await srv.close();
   });
 
-  it('Content-Length: exactly that many bytes (seed 000 image.cgi writes "\\r\\n" after the JPEG)', async () => {
+  it('Content-Length: exactly that many bytes (the IP Camera Standard API 5.0.0 image.cgi writes "\\r\\n" after the JPEG)', async () => {
     const srv = await scripted((s) => s.end('HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nabcd\r\n'));
     const res = await httpRequest(srv.url());
     expect(Buffer.from(await res.bytes()).toString()).toBe('abcd');
@@ -276,7 +276,7 @@ describe('httpRequest redirects, timeouts, abort', () => {
   });
 });
 
-describe('httpRequest authentication (seed 003 §3.5)', () => {
+describe('httpRequest authentication (the WV-V series HTTP API V2.40 §3.5)', () => {
   let cam: VirtualHttpCamera;
   beforeAll(async () => {
     cam = await new VirtualHttpCamera({ auth: 'digest', username: 'admin', password: 'p@ss:w/rd' }).start();

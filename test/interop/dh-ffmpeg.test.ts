@@ -1,5 +1,5 @@
 /**
- * ffmpeg as the oracle for DHAV (notes/peers.md): our --video output decodes with zero errors and
+ * ffmpeg as the oracle for DHAV (docs/peers.md): our --video output decodes with zero errors and
  * the right frame count, and our frame list agrees with `ffprobe -show_packets` on the same file.
  *
  * Documented difference: FFmpeg's dhav demuxer (5.1) returns each sub-frame piece (byte 7 counting
@@ -97,7 +97,7 @@ describe.skipIf(skip)('DHAV interop with ffmpeg', () => {
         if (ov[i]!.time !== ov[i - 1]!.time) continue;
         const ffDelta = fv[i]!.pts - fv[i - 1]!.pts;
         const ourDelta = ov[i]!.timestamp - ov[i - 1]!.timestamp;
-        // At the 16-bit wrap FFmpeg adds 65535, one short of 65536 (notes/dh-format.md).
+        // At the 16-bit wrap FFmpeg adds 65535, one short of 65536 (docs/dh-format.md).
         expect(ffDelta === ourDelta || ffDelta === ourDelta - 1).toBe(true);
         compared++;
       }

@@ -1,5 +1,5 @@
 /**
- * ffmpeg as the decoder oracle for the HTTP side (issue 4): JPEGs saved by `camstream mjpeg` from the
+ * ffmpeg as the decoder oracle for the HTTP side: JPEGs saved by `camstream mjpeg` from the
  * virtual camera's MJPEG stream decode with `ffmpeg -v error`, and a DH stream recorded over HTTP
  * (`recordHttp` -> .h264) decodes with zero errors and the expected frame count.
  */

@@ -45,7 +45,7 @@ describe('parseHead', () => {
     expect(h.headers.get('cseq')).toBe('2');
   });
 
-  it('parses seed 000 style HTTP/1.0 with mixed bare LF and CRLF', () => {
+  it('parses the IP Camera Standard API 5.0.0 style HTTP/1.0 with mixed bare LF and CRLF', () => {
     const h = parseHead(enc('HTTP/1.0 200 OK\r\nContent-Type: text/plain\nContent-Length: 4\r\n\n'));
     expect(h).toMatchObject({ kind: 'response', protocol: 'HTTP/1.0', status: 200 });
     expect(h.headers.get('content-type')).toBe('text/plain');
@@ -67,7 +67,7 @@ describe('parseHead', () => {
     expect(h.headers.get('www-authenticate')).toBe('Digest realm="x", nonce="y"');
   });
 
-  it('joins seed 000 unindented wrapped values (Transport:, RTP-Info cut mid-URL)', () => {
+  it('joins the IP Camera Standard API 5.0.0 unindented wrapped values (Transport:, RTP-Info cut mid-URL)', () => {
     const text =
       'RTSP/1.0 200 OK\nCSeq: 3\nSession: 1\nRTP-Info:\n' +
       'url=rtsp://192.168.0.200/h264/track1;seq=41182;rtptime=1985344790,url=rtsp://192.168.0.200\n' +

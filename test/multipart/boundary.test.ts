@@ -4,9 +4,9 @@ import { ProtocolError } from '../../src/errors.js';
 
 describe('parseBoundary', () => {
   it.each([
-    // seed 003 §4.9.17
+    // the WV-V series HTTP API V2.40 §4.9.17
     ['multipart/x-mixed-replace; boundary=myboundary', 'myboundary'],
-    // seed 000 §5.4.2: no space after ';'
+    // the IP Camera Standard API 5.0.0 §5.4.2: no space after ';'
     ['multipart/x-mixed-replace;boundary=<boundary>', '<boundary>'],
     ['multipart/x-mixed-replace; boundary="--frame"', '--frame'],
     ['multipart/x-mixed-replace; BOUNDARY=abc ; charset=utf-8', 'abc'],

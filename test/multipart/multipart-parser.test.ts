@@ -7,7 +7,7 @@ import { oneByteChunks, parseChunks } from './helpers.js';
 
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
 
-// seed 003 §4.9.17 "Subscribe to event message", the example body byte for byte: "-- myboundary "
+// the WV-V series HTTP API V2.40 §4.9.17 "Subscribe to event message", the example body byte for byte: "-- myboundary "
 // delimiter lines, no empty line after the part headers, "\r\n\r\n" after each body, the MDResult
 // part declaring Content-Length 38 for a longer text, " -- myboundary " with a leading space.
 const SEED003_EVENTS = Buffer.from(
@@ -33,7 +33,7 @@ const SEED003_BODIES = [
   'Code= MDResult; action=Pulse; index=0; data=61708863,61708863…\r\n',
 ];
 
-// seed 000 §5.4.2 eventdata.cgi?action=monitor, "Content-type" header and "<boundary>" as written.
+// the IP Camera Standard API 5.0.0 §5.4.2 eventdata.cgi?action=monitor, "Content-type" header and "<boundary>" as written.
 const SEED000_CT = 'multipart/x-mixed-replace;boundary=<boundary>';
 const SEED000_MONITOR = latin1(
   '--<boundary>\r\n' +
@@ -57,7 +57,7 @@ function utf8Bodies(parts: MultipartPart[]): string[] {
 }
 
 describe('MultipartParser on the seeds', () => {
-  it('seed 003 event stream: tolerant delimiter, no blank line, wrong Content-Length', () => {
+  it('the WV-V series HTTP API V2.40 event stream: tolerant delimiter, no blank line, wrong Content-Length', () => {
     const copy = Buffer.from(SEED003_EVENTS);
     const r = parseChunks([SEED003_EVENTS], 'myboundary');
     expect(utf8Bodies(r.parts)).toEqual(SEED003_BODIES);
@@ -71,14 +71,14 @@ describe('MultipartParser on the seeds', () => {
     expect(SEED003_EVENTS.equals(copy)).toBe(true);
   });
 
-  it('seed 003 event stream: the same parts at every split point and in 1-byte chunks', () => {
+  it('the WV-V series HTTP API V2.40 event stream: the same parts at every split point and in 1-byte chunks', () => {
     for (let cut = 0; cut <= SEED003_EVENTS.length; cut++) {
       expect(utf8Bodies(parseChunks(splitAt(SEED003_EVENTS, [cut]), 'myboundary').parts)).toEqual(SEED003_BODIES);
     }
     expect(utf8Bodies(parseChunks(oneByteChunks(SEED003_EVENTS), 'myboundary').parts)).toEqual(SEED003_BODIES);
   });
 
-  it('seed 000 eventdata monitor stream (boundary "<boundary>", lower-case "Content-type")', () => {
+  it('the IP Camera Standard API 5.0.0 eventdata monitor stream (boundary "<boundary>", lower-case "Content-type")', () => {
     const boundary = parseBoundary(SEED000_CT)!;
     expect(boundary).toBe('<boundary>');
     const want = [
@@ -93,7 +93,7 @@ describe('MultipartParser on the seeds', () => {
     }
   });
 
-  it('seed 003 MJPEG (§4.2.1, "Content-Length:<image size>" without a space) and multipart audio (§4.3.4)', () => {
+  it('the WV-V series HTTP API V2.40 MJPEG (§4.2.1, "Content-Length:<image size>" without a space) and multipart audio (§4.3.4)', () => {
     const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.alloc(300, 0x41), latin1('\r\n--myboundary'), Buffer.from([0xff, 0xd9])]);
     const audio = Buffer.alloc(800, 0xd5);
     const stream = Buffer.concat([

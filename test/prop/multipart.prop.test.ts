@@ -45,7 +45,7 @@ const caseArb: fc.Arbitrary<Case> = boundaryArb.chain((boundary) =>
     .map(({ bodies, headers, style, length, ending, preamble }) => {
       const token = Buffer.from(boundary, 'latin1');
       // Scanning cannot tell a body that contains the delimiter from two parts: keep those to the
-      // length path; seed 003 style without a length keeps one more CRLF (tested with fixtures).
+      // length path; the WV-V series HTTP API V2.40 style without a length keeps one more CRLF (tested with fixtures).
       const scanning = length === 'none';
       const okBodies = bodies.map((b) => {
         let body = Buffer.from(b);

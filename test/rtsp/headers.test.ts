@@ -27,7 +27,7 @@ describe('Transport', () => {
     });
   });
 
-  it('parses seed 000 UDP answer with source/destination and ports', () => {
+  it('parses the IP Camera Standard API 5.0.0 UDP answer with source/destination and ports', () => {
     const t = parseTransport('RTP/AVP;unicast;destination=192.168.0.102;source=192.168.0.200;client_port=6300-6301;server_port=6970-6971');
     expect(t).toMatchObject({
       lowerTransport: 'UDP',
@@ -74,7 +74,7 @@ describe('Session', () => {
 });
 
 describe('RTP-Info', () => {
-  it('parses seed 000 absolute URLs', () => {
+  it('parses the IP Camera Standard API 5.0.0 absolute URLs', () => {
     expect(
       parseRtpInfo('url=rtsp://192.168.0.200/h264/track1;seq=41182;rtptime=1985344790,url=rtsp://192.168.0.200/h264/track2;seq=55405;rtptime=3572879460'),
     ).toEqual([

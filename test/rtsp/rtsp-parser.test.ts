@@ -46,7 +46,7 @@ describe('RtspStreamParser', () => {
   const play = enc('RTSP/1.0 200 OK\r\nCSeq: 4\r\nSession: 12345678\r\nRTP-Info: url=trackID=0;seq=1\r\n\r\n');
   const describeAnswer = encodeResponse(200, 'OK', { CSeq: 2, 'Content-Type': 'application/sdp' }, 'v=0\r\ns=x\r\n');
   const stream = Buffer.concat([
-    encodeInterleaved(0, rtp(100)), // RTP before the PLAY response (camera-quirks #14)
+    encodeInterleaved(0, rtp(100)), // RTP before the PLAY response (docs/camera-quirks.md #14)
     play,
     encodeInterleaved(1, rtp(40, 7)),
     enc('\r\n'), // stray CRLF between units

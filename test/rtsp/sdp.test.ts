@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/errors.js';
 import { parseSdp } from '../../src/rtsp/sdp.js';
 
-/** Verbatim from seed 000 §5.5.3.1 (the DESCRIBE response example, lines 1486-1507). */
+/** Verbatim from the IP Camera Standard API 5.0.0 §5.5.3.1 (the DESCRIBE response example, lines 1486-1507). */
 const SEED000 = readFileSync(new URL('./fixtures/seed000-describe.sdp', import.meta.url), 'latin1');
 
 describe('parseSdp', () => {
-  it('parses seed 000 as printed (wrapped fmtp, m= glued to an a= line, packetization-mode=28)', () => {
+  it('parses the IP Camera Standard API 5.0.0 as printed (wrapped fmtp, m= glued to an a= line, packetization-mode=28)', () => {
     const sdp = parseSdp(SEED000);
     expect(sdp.version).toBe(0);
     expect(sdp.name).toBe('Session streamed by "nessyMediaServer"');

@@ -3,7 +3,7 @@ import { ProtocolError } from '../../src/errors.js';
 import { normalizeBase, parseRtspUrl, redactUrl, resolveControl, stripCredentials } from '../../src/rtsp/url.js';
 
 describe('parseRtspUrl', () => {
-  it('keeps seed 003 query strings and strips credentials from the request URL', () => {
+  it('keeps the WV-V series HTTP API V2.40 query strings and strips credentials from the request URL', () => {
     const u = parseRtspUrl('rtsp://admin:admin@10.7.6.67:554/cam/realmonitor?channel=1&subtype=1');
     expect(u).toMatchObject({
       scheme: 'rtsp',
@@ -19,7 +19,7 @@ describe('parseRtspUrl', () => {
     expect(pb.path).toBe('/cam/playback?channel=1&starttime=2012_09_15_12_37_05&endtime=2012_09_15_18_34_14');
   });
 
-  it('does not take the @ of a seed 003 file path as userinfo; keeps // and brackets', () => {
+  it('does not take the @ of a the WV-V series HTTP API V2.40 file path as userinfo; keeps // and brackets', () => {
     const u = parseRtspUrl('rtsp://admin:admin@10.44.200.8:554//mnt/sd/2015-09-16/001/mp4/20/20.32.08-20.32.28[M][0@0][0].mp4');
     expect(u.host).toBe('10.44.200.8');
     expect(u.username).toBe('admin');
@@ -68,7 +68,7 @@ describe('redactUrl / stripCredentials', () => {
 
 describe('resolveControl', () => {
   const cases: Array<[string, string | undefined, string, string]> = [
-    ['rtsp://192.168.0.200/h264/', 'track1', 'rtsp://192.168.0.200/h264/track1', 'seed 000 Content-Base + relative'],
+    ['rtsp://192.168.0.200/h264/', 'track1', 'rtsp://192.168.0.200/h264/track1', 'the IP Camera Standard API 5.0.0 Content-Base + relative'],
     ['rtsp://192.168.0.200/h264/', '*', 'rtsp://192.168.0.200/h264/', 'aggregate'],
     ['rtsp://cam/stream', undefined, 'rtsp://cam/stream', 'no control'],
     ['rtsp://cam/stream', 'trackID=0', 'rtsp://cam/stream/trackID=0', 'base without trailing slash'],

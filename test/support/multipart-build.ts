@@ -1,11 +1,11 @@
 /**
  * Test-only multipart/x-mixed-replace writer: the strict form (RFC 2046 §5.1.1) and the camera
- * variants the parser must read (seed 003 event stream, bare LF, no CRLF before the delimiter,
+ * variants the parser must read (the WV-V series HTTP API V2.40 event stream, bare LF, no CRLF before the delimiter,
  * missing or wrong Content-Length, preamble, open or closed ending).
  */
 export type DelimiterStyle =
   | 'standard' // CRLF "--b" CRLF ... CRLF "--b--"
-  | 'seed003' // "-- b \r\n" lines, body followed by "\r\n\r\n" (seed 003 §4.9.17)
+  | 'seed003' // "-- b \r\n" lines, body followed by "\r\n\r\n" (the WV-V series HTTP API V2.40 §4.9.17)
   | 'lf' // bare LF everywhere
   | 'nocrlf'; // body directly followed by "--b\r\n" (no CRLF before the delimiter)
 
@@ -25,7 +25,7 @@ export interface BuildOptions {
   boundary: string;
   style?: DelimiterStyle;
   length?: LengthMode;
-  /** Write the empty line after the headers (seed 003 omits it). Default true. */
+  /** Write the empty line after the headers (the WV-V series HTTP API V2.40 omits it). Default true. */
   blankLine?: boolean;
   preamble?: string | Uint8Array;
   /** 'close': "--b--"; 'open': a final delimiter and nothing after it; 'none': the last part unterminated. */

@@ -28,13 +28,13 @@ describe('VirtualHttpCamera wire format (as the seeds print it)', () => {
   });
   afterAll(() => cam.stop());
 
-  it('seed 003 attach: head and "-- myboundary " parts, MDResult with the too-short Content-Length', async () => {
+  it('the WV-V series HTTP API V2.40 attach: head and "-- myboundary " parts, MDResult with the too-short Content-Length', async () => {
     const text = await raw(cam.port, 'GET /cgi-bin/eventManager.cgi?action=attach&codes=[All] HTTP/1.1\r\nHost: x\r\n\r\n', 600);
     expect(text.startsWith('HTTP/1.1 200 OK\r\nCache-Control: no-cache\r\nPragma: no-cache\r\nExpires: Thu, 01 Dec 2099 16:00:00 GMT\r\nConnection: close\r\nContent-Type: multipart/x-mixed-replace; boundary=myboundary\r\n\r\n-- myboundary \r\nContent-Type: text/plain\r\nContent-Length: 39\r\nCode=VideoMotion; action=Start; index=0\r\n\r\n-- myboundary \r\n')).toBe(true);
     expect(text).toContain('Content-Length: 38\r\nCode= MDResult; action=Pulse; index=0; data=61708863,0,0,');
   });
 
-  it('seed 000: param.cgi with bare-LF header lines, image.cgi with CRLF after the JPEG, 200 + Error for unknown CGIs', async () => {
+  it('the IP Camera Standard API 5.0.0: param.cgi with bare-LF header lines, image.cgi with CRLF after the JPEG, 200 + Error for unknown CGIs', async () => {
     const p = await raw(cam.port, 'GET /cgi-bin/admin/param.cgi?action=list HTTP/1.0\r\n\r\n');
     expect(p).toBe('HTTP/1.0 200 OK\r\nContent-Type: text/plain\n\nroot.Network.IPAddress=192.168.0.250\nroot.Network.SubnetMask=255.255.255.0\n');
     const img = await raw(cam.port, 'GET /cgi-bin/jpg/image.cgi HTTP/1.0\r\n\r\n');

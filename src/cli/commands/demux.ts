@@ -1,6 +1,6 @@
 /**
  * `camstream demux <file|-> [--json] [--video OUT] [--audio OUT] [--format auto|dh|dhav]`
- * (issue 2 §5): frames of a DH/DHAV stream or .dav file as JSON lines or a per-stream summary, the
+ * : frames of a DH/DHAV stream or .dav file as JSON lines or a per-stream summary, the
  * video elementary stream and raw audio to files, and a final summary on stderr.
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';

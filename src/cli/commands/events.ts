@@ -1,19 +1,19 @@
 /**
- * `camstream events <url> [--codes A,B] [--keepalive S] [--count N]` (issue 4): one JSON event per
- * line on stdout. A seed 003 camera (`/cgi-bin/eventManager.cgi?action=attach`) is used unless the
- * URL's path is seed 000's `eventdata.cgi` (then `action=monitor` statuses are printed).
+ * `camstream events <url> [--codes A,B] [--keepalive S] [--count N]`: one JSON event per
+ * line on stdout. A the WV-V series HTTP API V2.40 camera (`/cgi-bin/eventManager.cgi?action=attach`) is used unless the
+ * URL's path is the IP Camera Standard API 5.0.0's `eventdata.cgi` (then `action=monitor` statuses are printed).
  */
 import { CameraHttp } from '../../http/camera.js';
 import { parseHttpUrl } from '../../http/url.js';
 import { numberOption, parseArgs, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';
 
-export const summary = 'print camera events (seed 003 eventManager attach / seed 000 eventdata monitor) as JSON lines';
+export const summary = 'print camera events (the WV-V series HTTP API V2.40 eventManager attach / the IP Camera Standard API 5.0.0 eventdata monitor) as JSON lines';
 
 const HELP = `usage: camstream events <http url> [--codes A,B,...] [--keepalive S] [--count N] [--heartbeats]
 
   --codes LIST    event codes to subscribe to (default All)
-  --keepalive S   ask for heartbeats every S seconds and send keepalive bytes (seed 003 §4.9.17)
+  --keepalive S   ask for heartbeats every S seconds and send keepalive bytes (the WV-V series HTTP API V2.40 §4.9.17)
   --count N       stop after N events
   --heartbeats    print heartbeat lines too
 `;

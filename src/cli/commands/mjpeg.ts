@@ -1,6 +1,6 @@
 /**
- * `camstream mjpeg <url> [-o DIR] [--frames N]` (issue 4): reads a multipart JPEG stream (seed 003
- * §4.2.1 /cgi-bin/mjpg/video.cgi, seed 000 §5.5.2 :8008) and saves each frame as DIR/frame-000001.jpg.
+ * `camstream mjpeg <url> [-o DIR] [--frames N]`: reads a multipart JPEG stream (the WV-V series HTTP API V2.40
+ * §4.2.1 /cgi-bin/mjpg/video.cgi, the IP Camera Standard API 5.0.0 §5.5.2 :8008) and saves each frame as DIR/frame-000001.jpg.
  * A live progress line on a TTY and a summary on stderr; credentials never printed.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const cam = new CameraHttp(url);
   const label = `mjpeg ${redactHttpUrl(u.safe)}`;
   const progress = new ProgressLine(io.stderr as NodeJS.WritableStream & { isTTY?: boolean }, label);
-  // The URL's own path is the stream (seed 000's :8008 root, or video.cgi with its query).
+  // The URL's own path is the stream (the IP Camera Standard API 5.0.0's :8008 root, or video.cgi with its query).
   const stream = await cam.mjpeg({ path: u.target });
   const deadline = durationS !== undefined ? Date.now() + durationS * 1000 : Infinity;
   let frames = 0;

@@ -1,5 +1,5 @@
 /**
- * `camstream probe <rtsp-url> [--json]` (issue 3): what a camera offers — server, methods, auth
+ * `camstream probe <rtsp-url> [--json]`: what a camera offers — server, methods, auth
  * scheme, SDP, tracks and codec parameters — without starting media. Credentials are never printed.
  */
 import { RtspClient, type RtspDescription, type RtspTrack } from '../../client/rtsp-client.js';

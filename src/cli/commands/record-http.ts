@@ -1,6 +1,6 @@
 /**
- * `camstream record <http url> -o out.h264|out.dav` (issue 4), called by commands/record.ts for
- * http(s):// URLs: a DH stream over HTTP (seed 003 §4.2.2 realmonitor.cgi, §4.2.3 playBack.cgi,
+ * `camstream record <http url> -o out.h264|out.dav`, called by commands/record.ts for
+ * http(s):// URLs: a DH stream over HTTP (the WV-V series HTTP API V2.40 §4.2.2 realmonitor.cgi, §4.2.3 playBack.cgi,
  * §4.11.6 loadfile.cgi). `.dav` (or `.dh`) keeps the raw bytes as received; anything else gets the
  * first video channel's elementary stream (Annex B) through the DH/DHAV demuxer. Progress on a TTY,
  * a summary on stderr; the URL is shown without credentials.

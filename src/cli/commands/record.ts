@@ -1,6 +1,6 @@
 /**
- * `camstream record <url> [--duration S] [--frames N] -o out.h264` (issue 3; http(s):// DH streams
- * per issue 4 via record-http). RTSP over TCP interleaved; the first video track's access units are
+ * `camstream record <url> [--duration S] [--frames N] -o out.h264` (http(s):// DH streams
+ * via record-http). RTSP over TCP interleaved; the first video track's access units are
  * written as an Annex-B elementary stream. A live progress line on a TTY, a summary at the end.
  * Ctrl-C (SIGINT) ends the recording cleanly (TEARDOWN, file closed).
  */

@@ -74,7 +74,7 @@ export class H264Depacketizer extends NalUnitAssembler<H264SpsInfo> {
     const type = hdr & 0x1f;
     if (type >= 1 && type <= 23) {
       if (this.fuActive) this.abortFu('FU-A ended by a non-FU packet without its end fragment');
-      // camera-quirks 11 (V380, retina #68): Annex B start codes inside a single NAL payload.
+      // docs/camera-quirks.md #11 (V380, retina #68): Annex B start codes inside a single NAL payload.
       if (e - s >= 4 && findStartCode(buf, s, e) >= 0) this.annexB(buf, s, e);
       else this.nal(hdr, 0, buf, s + 1, e);
       return;
@@ -147,14 +147,14 @@ export class H264Depacketizer extends NalUnitAssembler<H264SpsInfo> {
       this.markLoss('FU-A fragment without its start');
       return;
     } else if (type !== this.fuType) {
-      // Tiandy (moonfire-nvr #344, camera-quirks 10): NAL type changes mid-fragment. Drop the NAL.
+      // Tiandy (moonfire-nvr #344, docs/camera-quirks.md #10): NAL type changes mid-fragment. Drop the NAL.
       this.abortFu(`FU-A type changed from ${this.fuType} to ${type}`);
       this.bad('H264_BAD_PAYLOAD', `FU-A NAL type changed mid-fragment (${this.fuType} -> ${type})`, buf, s, e, seq);
       return;
     }
     // Empty fragments are legal enough (retina #115): nothing to copy.
     if (e - s > 2 && !this.append(buf, s + 2, e)) return;
-    // S and E both set (CostarHD, camera-quirks 9; forbidden by §5.8) is a whole NAL: accepted.
+    // S and E both set (CostarHD, docs/camera-quirks.md #9; forbidden by §5.8) is a whole NAL: accepted.
     if (fuh & 0x40) {
       this.fuActive = false;
       this.endNal();

@@ -2,9 +2,9 @@
  * `sprop-parameter-sets` (RFC 6184 §8.1): comma-separated base64 NAL units, normally SPS then PPS.
  *
  * Quirks tolerated:
- * - trailing "," and PPS missing (FFmpeg rtpdec_h264.c; camera-quirks 13);
+ * - trailing "," and PPS missing (FFmpeg rtpdec_h264.c; docs/camera-quirks.md #13);
  * - Annex B start codes inside a decoded set, i.e. several NALs in one base64 item (V380,
- *   retina #68/#108; camera-quirks 11);
+ *   retina #68/#108; docs/camera-quirks.md #11);
  * - trailing garbage after the SPS (Reolink, retina #102) is kept: the SPS parser reads what it needs;
  * - undecodable items are skipped; the caller then waits for in-band SPS/PPS (retina #42).
  */

@@ -111,7 +111,7 @@ export class H265Depacketizer extends NalUnitAssembler<H265SpsInfo> {
     if (type < AP) {
       if ((h1 & 7) === 0) {
         // nuh_temporal_id_plus1 = 0 is forbidden (§7.4.2.2): a payload that starts with a start
-        // code is Annex B inside RTP (camera-quirks 11, seen with H.264 on V380; tolerated alike).
+        // code is Annex B inside RTP (docs/camera-quirks.md #11, seen with H.264 on V380; tolerated alike).
         if (findStartCode(buf, s, Math.min(e, s + 4)) >= 0) {
           this.annexB(buf, s, e);
           return;
@@ -183,13 +183,13 @@ export class H265Depacketizer extends NalUnitAssembler<H265SpsInfo> {
       this.markLoss('FU fragment without its start');
       return;
     } else if (type !== this.fuType) {
-      // camera-quirks 10 (Tiandy, seen on H.264): type changes mid-fragment. Drop the NAL.
+      // docs/camera-quirks.md #10 (Tiandy, seen on H.264): type changes mid-fragment. Drop the NAL.
       this.abortFu(`FU type changed from ${this.fuType} to ${type}`);
       this.bad('H265_BAD_PAYLOAD', `FU NAL type changed mid-fragment (${this.fuType} -> ${type})`, buf, s, e, seq);
       return;
     }
     if (e > p && !this.append(buf, p, e)) return;
-    // S and E both set (OpenIPC H.265, camera-quirks 9; forbidden by §4.4.3) is a whole NAL: accepted.
+    // S and E both set (OpenIPC H.265, docs/camera-quirks.md #9; forbidden by §4.4.3) is a whole NAL: accepted.
     if (fuh & 0x40) {
       this.fuActive = false;
       this.endNal();

@@ -24,7 +24,7 @@
  * contiguous prefix from offset 0 is delivered with `loss: true` (a decoder shows the top rows).
  *
  * Width/height fields count 8-pixel blocks, so 2040 is the largest size they carry; larger cameras
- * announce `a=x-dimensions:<w>,<h>` in the SDP (camera-quirks 21). The `width`/`height` options,
+ * announce `a=x-dimensions:<w>,<h>` in the SDP (docs/camera-quirks.md #21). The `width`/`height` options,
  * when given, override the header fields.
  */
 import { ProtocolError, type ErrorCode } from '../../errors.js';

@@ -1,5 +1,5 @@
 /**
- * seed 003 §4.9.17 `eventManager.cgi?action=attach` event parts into typed events.
+ * the WV-V series HTTP API V2.40 §4.9.17 `eventManager.cgi?action=attach` event parts into typed events.
  *
  *   Code=VideoMotion; action=Start; index=0
  *   Code=VideoBlind; action=Start; index=0
@@ -84,7 +84,7 @@ function parseData(v: string): unknown {
       return v;
     }
   }
-  // MDResult (seed 003 §4.9.17): one mask per row of the 18 x 22 detection grid, comma-separated.
+  // MDResult (the WV-V series HTTP API V2.40 §4.9.17): one mask per row of the 18 x 22 detection grid, comma-separated.
   if (/^\d+(\s*,\s*\d+)*$/.test(v)) return v.split(',').map((s) => Number(s.trim()));
   return v;
 }

@@ -1,7 +1,7 @@
 /**
- * seed 000 §5.4.2 `eventdata.cgi?action=get|monitor` text into typed status. One line per group:
+ * the IP Camera Standard API 5.0.0 §5.4.2 `eventdata.cgi?action=get|monitor` text into typed status. One line per group:
  *
- *   Motion:Enabled=1;Level=0;Sensitivity=80;Triggered=0; \r\n      (trailing space, seed 000)
+ *   Motion:Enabled=1;Level=0;Sensitivity=80;Triggered=0; \r\n      (trailing space, the IP Camera Standard API 5.0.0)
  *   Motion1:Enabled=0; \r\n
  *   IO:Status=00000100000000;\r\n
  *   T0:Enabled=1;Triggered=0;
@@ -96,7 +96,7 @@ function groupLines(text: string): Array<[string, string]> {
     if (colon > 0 && (eq < 0 || colon < eq)) {
       out.push([l.slice(0, colon).trim(), l.slice(colon + 1)]);
     } else if (out.length > 0) {
-      // Quirk (seed 000 §5.4.2 Face example): a long value wrapped onto the next line.
+      // Quirk (the IP Camera Standard API 5.0.0 §5.4.2 Face example): a long value wrapped onto the next line.
       const last = out[out.length - 1]!;
       last[1] = `${last[1].trimEnd()} ${l}`;
     }

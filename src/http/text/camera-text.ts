@@ -1,11 +1,11 @@
 /**
  * Parsers for the plain-text bodies the seeds' CGI endpoints answer with. All accept CRLF or bare LF
- * line ends, trailing spaces and empty lines (seed 000 §4/5.1.1.3 mixes "\r\n" with "\n").
+ * line ends, trailing spaces and empty lines (the IP Camera Standard API 5.0.0 §4/5.1.1.3 mixes "\r\n" with "\n").
  *
- *   seed 000 §5.1.1.3   root.Network.IPAddress=192.168.0.250\n        # Error: <description>\n
- *   seed 003 getConfig  table.Encode[0].MainFormat[0].Video.FPS=18     caps.AlarmOutEnable=true
- *   seed 003            streamId=3   result=1   operateId=1   OK
- *   seed 003 §3.3       Error\r\nErrorID=<Error Code>, Detail=<Error Description>
+ *   the IP Camera Standard API 5.0.0 §5.1.1.3   root.Network.IPAddress=192.168.0.250\n        # Error: <description>\n
+ *   the WV-V series HTTP API V2.40 getConfig  table.Encode[0].MainFormat[0].Video.FPS=18     caps.AlarmOutEnable=true
+ *   the WV-V series HTTP API V2.40            streamId=3   result=1   operateId=1   OK
+ *   the WV-V series HTTP API V2.40 §3.3       Error\r\nErrorID=<Error Code>, Detail=<Error Description>
  */
 import { ProtocolError } from '../../errors.js';
 
@@ -36,12 +36,12 @@ export function parseKeyValues(text: string): Record<string, string> {
   return out;
 }
 
-/** seed 003: a bare `OK` answer. */
+/** the WV-V series HTTP API V2.40: a bare `OK` answer. */
 export function isOk(text: string): boolean {
   return text.trim() === 'OK';
 }
 
-/** seed 003 Table 3-2: ErrorID meanings. */
+/** the WV-V series HTTP API V2.40 Table 3-2: ErrorID meanings. */
 export const CAMERA_ERROR_DETAILS: Readonly<Record<number, string>> = {
   0: 'Invalid Authority!',
   1: 'Request parses error!',
@@ -54,16 +54,16 @@ export const CAMERA_ERROR_DETAILS: Readonly<Record<number, string>> = {
 };
 
 export interface CameraError {
-  /** seed 003 ErrorID; undefined for seed 000 `# Error:` lines or a bare `Error`. */
+  /** the WV-V series HTTP API V2.40 ErrorID; undefined for the IP Camera Standard API 5.0.0 `# Error:` lines or a bare `Error`. */
   errorId?: number;
   detail: string;
 }
 
 /**
  * The camera's application error in a 200 body, or undefined when the body is not one.
- *  - seed 003 §3.3: `Error` line, then `ErrorID=2, Detail= Invalid Request!` (the detail may be empty
+ *  - the WV-V series HTTP API V2.40 §3.3: `Error` line, then `ErrorID=2, Detail= Invalid Request!` (the detail may be empty
  *    or missing; the ErrorID line may come alone).
- *  - seed 000 §5.1.1.3: `# Error: <description>` (also accepted without `#`).
+ *  - the IP Camera Standard API 5.0.0 §5.1.1.3: `# Error: <description>` (also accepted without `#`).
  */
 export function parseCameraError(text: string): CameraError | undefined {
   const ls = lines(text);
@@ -98,7 +98,7 @@ export interface RootParams {
   error?: string;
 }
 
-/** seed 000 §5.1.1.3 `param.cgi?action=list` output: `root.Group.Name=value` lines and `# Error:`. */
+/** the IP Camera Standard API 5.0.0 §5.1.1.3 `param.cgi?action=list` output: `root.Group.Name=value` lines and `# Error:`. */
 export function parseRootParams(text: string): RootParams {
   const params = Object.create(null) as Record<string, string>;
   const out: RootParams = { params };
@@ -126,7 +126,7 @@ const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_INDEX = 4096;
 
 /**
- * seed 003 getConfig style `table.A[0].B[1][2].C=value` (and `caps.X=y`, `channels[0]=0`) lines
+ * the WV-V series HTTP API V2.40 getConfig style `table.A[0].B[1][2].C=value` (and `caps.X=y`, `channels[0]=0`) lines
  * into nested objects and arrays: `{ table: { A: [ { B: [ [ , , { C: 'value' } ] ] } ] } }`.
  * Values stay strings. Lines whose path conflicts with an earlier value or is malformed are skipped.
  */

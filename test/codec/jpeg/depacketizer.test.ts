@@ -127,7 +127,7 @@ describe('JpegPacketizer + JpegDepacketizer round trips', () => {
     expect(parseJpegForRtp(c.units[0]!.data).restartInterval).toBe(4);
   });
 
-  it('over 2040 px: width field 0 needs a=x-dimensions (camera-quirks 21)', () => {
+  it('over 2040 px: width field 0 needs a=x-dimensions (docs/camera-quirks.md #21)', () => {
     const info = { ...parseJpegForRtp(fixture('gst-420-01.jpg')), width: 2560, height: 1440 };
     const packets = new JpegPacketizer().packetizeScan(info, 0);
     expect([packets[0]![12 + 6], packets[0]![12 + 7]]).toEqual([0, 180]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeAttachPart, parseAttachLine, parseAttachText } from '../../../src/http/events/attach-events.js';
 
-describe('seed 003 eventManager.cgi?action=attach parts', () => {
+describe('the WV-V series HTTP API V2.40 eventManager.cgi?action=attach parts', () => {
   it('the seed example lines (§4.9.17)', () => {
     expect(parseAttachLine('Code=VideoMotion; action=Start; index=0')).toEqual({
       kind: 'event', code: 'VideoMotion', action: 'Start', index: 0,

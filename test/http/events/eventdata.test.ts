@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEventDataPart, decodeIoStatus, parseEventData, parseFaceRects } from '../../../src/http/events/eventdata.js';
 
-describe('seed 000 eventdata.cgi (§5.4.2)', () => {
+describe('the IP Camera Standard API 5.0.0 eventdata.cgi (§5.4.2)', () => {
   it('Motion groups with trailing spaces', () => {
     const s = parseEventData('Motion:Enabled=1;Level=0;Sensitivity=80;Triggered=0; \r\nMotion1:Enabled=0; \r\n\r\n');
     expect(s.motion).toEqual({

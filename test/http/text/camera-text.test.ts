@@ -8,7 +8,7 @@ import {
   parseTable,
 } from '../../../src/http/text/camera-text.js';
 
-describe('seed 000 param.cgi text', () => {
+describe('the IP Camera Standard API 5.0.0 param.cgi text', () => {
   it('root.Group.Name=value lines (bare LF, §5.1.1.3)', () => {
     const r = parseRootParams('root.Network.IPAddress=192.168.0.250\nroot.Network.SubnetMask=255.255.255.0\n');
     expect(r.params).toEqual({ 'root.Network.IPAddress': '192.168.0.250', 'root.Network.SubnetMask': '255.255.255.0' });
@@ -21,7 +21,7 @@ describe('seed 000 param.cgi text', () => {
   });
 });
 
-describe('seed 003 text', () => {
+describe('the WV-V series HTTP API V2.40 text', () => {
   it('Error\\r\\nErrorID=<n>, Detail=<text> (§3.3, §3.5 example)', () => {
     expect(parseCameraError('Error\r\nErrorID=2, Detail= Invalid Request! \r\n')).toEqual({ errorId: 2, detail: 'Invalid Request!' });
     expect(parseCameraError('Error\nErrorID=4,Detail=Request invalid param!\n')).toEqual({ errorId: 4, detail: 'Request invalid param!' });
