@@ -78,7 +78,9 @@ export type ErrorCode =
   | 'HTTP_STATUS'
   | 'HTTP_CAMERA_ERROR' // the WV-V series HTTP API V2.40: 200 with body "Error\r\nErrorID=<n>, Detail=<text>"
   | 'HTTP_REDIRECT_LOOP'
-  | 'HTTP_BAD_RESPONSE';
+  | 'HTTP_BAD_RESPONSE'
+  // captures (pcapng / pcap files read by replay and dump)
+  | 'CAPTURE_BAD_FILE';
 
 export interface ErrorContext {
   [key: string]: string | number | boolean | undefined;

@@ -83,3 +83,15 @@ export type { JpegDepacketizerOptions, JpegDepacketizerStats } from './codec/jpe
 export { JpegPacketizer, parseJpegForRtp } from './codec/jpeg/packetizer.js';
 export type { JpegPacketizerOptions, JpegScanInfo } from './codec/jpeg/packetizer.js';
 export { rfc2435QuantTables } from './codec/jpeg/tables.js';
+// captures (pcapng) and the wire tap
+export type { WireTap, WireConnection, WireEndpoint } from './capture/tap.js';
+export { PcapngCapture, MemorySink, REDACTION_NOTE } from './capture/capture.js';
+export type { PcapngSink, PcapngCaptureOptions, PcapngCaptureStats } from './capture/capture.js';
+export { openCaptureFile, rotatedName, FileSink } from './capture/file.js';
+export type { CaptureFile, CaptureFileOptions } from './capture/file.js';
+export { readPcap } from './capture/pcapng.js';
+export type { PcapFile, PcapPacket, PcapInterface } from './capture/pcapng.js';
+export { captureEvents, playEvents } from './capture/read.js';
+export type { CaptureEvent } from './capture/read.js';
+export { StreamRedactor, redactText, secretForms } from './capture/redact.js';
+export type { RedactEmit, RedactorOptions } from './capture/redact.js';
