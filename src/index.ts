@@ -53,6 +53,8 @@ export { decodeH264Sprop, decodeSpropNalus } from './codec/h264/sprop.js';
 // RTSP client
 export { RtspClient, VERSION } from './client/rtsp-client.js';
 export type { RtspClientOptions, RtspTrack, RtspDescription, RtspFrame, RtspStats, RtspClientEvents } from './client/rtsp-client.js';
+export { RtspSession } from './rtsp/session/session.js';
+export type { SessionState, EndReason, TrackTransport, ConnectTarget, RtspSessionOptions, RtspSessionSink, RtpInfoPolicy, SsrcPolicy } from './rtsp/session/types.js';
 // HTTP camera client
 export { httpRequest, expectOk, throwIfCameraError, USER_AGENT } from './client/http-client.js';
 export type { HttpRequestOptions, HttpResponse } from './client/http-client.js';
