@@ -63,6 +63,11 @@ export interface PlaybackCameraOptions {
   backchannelCodecs?: readonly BackchannelCodec[];
   /** Talking clients at a time (default unlimited; Dahua: 1). */
   backchannelLimit?: number;
+  /**
+   * After answering a PLAY that seeks, send this many more frames of the old position first (still
+   * stamped with the old PLAY's CSeq), as a server with queued data does (default 0).
+   */
+  staleFramesAfterSeek?: number;
   h264?: H264Source;
 }
 
@@ -139,11 +144,14 @@ export class PlaybackCamera {
   readonly stats: PlaybackCameraStats = { connections: 0, requests: {}, rtpPackets: 0, framesSent: 0, byes: 0, backchannelSenderReports: 0 };
   /** Every request as `METHOD uri` plus its Require/Range/Scale/Speed/Rate-Control/Immediate headers. */
   readonly requestLog: { method: string; uri: string; headers: Record<string, string> }[] = [];
+  /** `stats.framesSent` when each PLAY request arrived (what a client can have seen before its answer). */
+  readonly framesSentAtPlay: number[] = [];
   /** Backchannel RTP packets received, in arrival order. */
   readonly backchannel: BackchannelPacket[] = [];
   readonly frames: Frame[];
   readonly fps: number;
   private readonly opts: Required<Omit<PlaybackCameraOptions, 'port' | 'h264' | 'backchannelLimit'>> & { backchannelLimit: number };
+  private readonly staleFrames: number;
   private server: Server | undefined;
   private readonly conns = new Set<Conn>();
   private readonly media: H264Source;
@@ -159,7 +167,9 @@ export class PlaybackCamera {
       end: options.end ?? 'bye',
       backchannelCodecs: options.backchannelCodecs ?? ['pcmu', 'pcma'],
       backchannelLimit: options.backchannelLimit ?? Number.POSITIVE_INFINITY,
+      staleFramesAfterSeek: options.staleFramesAfterSeek ?? 0,
     };
+    this.staleFrames = this.opts.staleFramesAfterSeek;
     this.listenPort = options.port ?? 0;
     this.media = options.h264 ?? loadH264();
     this.fps = this.media.fps;
@@ -288,6 +298,7 @@ export class PlaybackCamera {
         return this.setup(conn, req.uri, h.get('transport'), sessionId, session, requires, reply);
       case 'PLAY': {
         if (!session) return reply(454, 'Session Not Found');
+        this.framesSentAtPlay.push(this.stats.framesSent);
         return this.play(conn, session, Number.parseInt(cseq, 10) || 0, h.get('range'), h.get('scale'), h.get('rate-control'), reply);
       }
       case 'PAUSE': {
@@ -450,6 +461,8 @@ export class PlaybackCamera {
       return reply(400, 'Bad Request');
     }
     if (scale === 0) return reply(400, 'Bad Request');
+    const wasPlaying = s.playing;
+    const oldCseq = s.cseq;
     if (s.videoChannel < 0 && !s.backchannel) return reply(455, 'Method Not Valid in This State');
     s.scale = scale;
     s.rateControl = rateControl?.trim().toLowerCase() !== 'no';
@@ -483,12 +496,14 @@ export class PlaybackCamera {
         if (g === 0) break;
       }
     }
+    const staleOrder = wasPlaying && this.staleFrames > 0 ? s.order.slice(s.cursor, s.cursor + this.staleFrames) : [];
     this.stopSending(s);
     s.order = order;
     s.cursor = 0;
     s.resumeAt = undefined;
     s.prevSent = -2;
-    const first = order[0] ?? start;
+    // Reverse: the answer starts where it was asked to (the GOP holding it is sent first).
+    const first = reverse ? start : (order[0] ?? start);
     const lastIdx = order.length > 0 ? (reverse ? stop : order.at(-1)! + 1) : start;
     const clockUnit = range?.unit === 'clock';
     const t = (i: number): number => this.recordingStart + (i * 1000) / this.fps;
@@ -503,6 +518,18 @@ export class PlaybackCamera {
     };
     if (rateControl !== undefined) headers['Rate-Control'] = s.rateControl ? 'yes' : 'no';
     reply(200, 'OK', headers);
+    if (staleOrder.length > 0) {
+      // Queued data of the previous position, stamped with the previous PLAY's CSeq.
+      const [newOrder, newCseq] = [order, s.cseq];
+      s.order = staleOrder;
+      s.cursor = 0;
+      s.cseq = oldCseq;
+      while (s.cursor < s.order.length) this.sendFrame(conn, s, true);
+      s.order = newOrder;
+      s.cursor = 0;
+      s.cseq = newCseq;
+      s.prevSent = -2;
+    }
     if (s.videoChannel >= 0) this.startSending(conn, s);
   }
 
@@ -535,7 +562,7 @@ export class PlaybackCamera {
     s.timer = setTimeout(tick, 0);
   }
 
-  private sendFrame(conn: Conn, s: PbSession): void {
+  private sendFrame(conn: Conn, s: PbSession, stale = false): void {
     const index = s.order[s.cursor]!;
     const f = this.frames[index]!;
     const ts = s.rtpTs >>> 0;
@@ -544,7 +571,7 @@ export class PlaybackCamera {
       s.sentSinceSr = 0;
     }
     const packets = s.packetizer.packetize(f.nalus, ts);
-    const lastOfRange = s.cursor === s.order.length - 1;
+    const lastOfRange = !stale && s.cursor === s.order.length - 1;
     const jump = index !== s.prevSent + 1;
     for (const p of packets) {
       const pkt = s.replay
