@@ -83,3 +83,6 @@ export type { JpegDepacketizerOptions, JpegDepacketizerStats } from './codec/jpe
 export { JpegPacketizer, parseJpegForRtp } from './codec/jpeg/packetizer.js';
 export type { JpegPacketizerOptions, JpegScanInfo } from './codec/jpeg/packetizer.js';
 export { rfc2435QuantTables } from './codec/jpeg/tables.js';
+// MP4 / QuickTime recording
+export { Mp4Writer, Mp4FileWriter, completeFragmentsLength } from './mp4/index.js';
+export type { Mp4WriterOptions, Mp4TrackConfig, Mp4Sample, Mp4Sink, Mp4Chunk, Mp4ChunkKind, Mp4Container, Mp4WriterStats, Mp4FaststartPlan, ParameterSetMode, Mp4FileOptions, Mp4FileResult } from './mp4/index.js';
