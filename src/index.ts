@@ -22,10 +22,10 @@ export type { RtspClientOptions, RtspTrack, RtspDescription, RtspFrame, RtspStat
 export { redactUrl } from './rtsp/url.js';
 
 // ---- HTTP camera client --------------------------------------------------------------------------
-export { CameraHttp, formatCameraTime } from './http/camera.js';
-export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer } from './http/camera.js';
-export { httpRequest, expectOk, throwIfCameraError } from './http/client.js';
-export type { HttpRequestOptions, HttpResponse } from './http/client.js';
+export { CameraHttp, formatCameraTime } from './client/camera-http.js';
+export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer } from './client/camera-http.js';
+export { httpRequest, expectOk, throwIfCameraError } from './client/http-client.js';
+export type { HttpRequestOptions, HttpResponse } from './client/http-client.js';
 export type { CameraError } from './http/text/camera-text.js';
 export type { AttachEvent, AttachHeartbeat, AttachMessage, EventAction } from './http/events/attach-events.js';
 export type { EventDataStatus, MotionStatus, IoStatus, IoInput, IoOutput, FaceRect, FaceStatus, TamperingStatus } from './http/events/eventdata.js';

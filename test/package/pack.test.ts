@@ -50,6 +50,7 @@ describe.skipIf(!haveDist)('the packed tarball, installed into an empty folder',
     const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { scripts: Record<string, string>; dependencies?: object };
     for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) expect(pkg.scripts[s], s).toBeUndefined();
     expect(pkg.scripts['prepack']).toContain('npm run build');
+    expect(pkg.scripts['build']).toMatch(/^node scripts\/clean-dist.mjs && /);
     expect(pkg.dependencies).toBeUndefined();
   });
 
