@@ -20,6 +20,10 @@ export type ErrorCode =
   | 'TIMEOUT' // connect/request/idle timeout
   | 'CONNECTION_CLOSED' // peer closed the transport
   | 'INVALID_ARGUMENT' // caller passed something unusable (bad URL, option)
+  | 'INVALID_STATE' // a verb the session's state does not allow (play before setup, anything after close)
+  | 'CONNECTION_REFUSED' // nothing listens there (ECONNREFUSED): distinct from a drop mid-stream
+  | 'HOST_UNREACHABLE' // no route / name does not resolve (EHOSTUNREACH, ENETUNREACH, ENOTFOUND)
+  | 'TLS_FAILED' // TLS handshake failed: certificate not verified (self-signed, wrong name) or protocol error
   // DH / DHAV
   | 'DH_RESYNC' // garbage skipped while hunting for the next packet magic
   | 'DH_BAD_LENGTH' // packet length impossible (below header+ext, over cap)
@@ -45,6 +49,8 @@ export type ErrorCode =
   | 'RTSP_UNSUPPORTED'
   | 'RTSP_REDIRECT_LOOP'
   | 'RTSP_RESYNC' // garbage skipped while hunting for the next '$' frame or 'RTSP/' response
+  | 'RTSP_SESSION_NOT_FOUND' // 454: the server no longer knows the session (a reconnect layer starts a new one)
+  | 'RTSP_BAD_RTP_INFO' // RTP-Info disagrees with the packets and is ignored (warning)
   | 'RTSP_BAD_HEADER' // a header value that does not follow its grammar (Range, Scale, Speed; context.header)
   | 'RTSP_BACKCHANNEL_BUSY' // the camera already has a talking client (one backchannel at a time)
   | 'AUTH_FAILED' // credentials refused (401 after sending them)
@@ -78,7 +84,9 @@ export type ErrorCode =
   | 'HTTP_STATUS'
   | 'HTTP_CAMERA_ERROR' // the WV-V series HTTP API V2.40: 200 with body "Error\r\nErrorID=<n>, Detail=<text>"
   | 'HTTP_REDIRECT_LOOP'
-  | 'HTTP_BAD_RESPONSE';
+  | 'HTTP_BAD_RESPONSE'
+  // captures (pcapng / pcap files read by replay and dump)
+  | 'CAPTURE_BAD_FILE';
 
 export interface ErrorContext {
   [key: string]: string | number | boolean | undefined;

@@ -42,3 +42,16 @@ export type Demuxer = ReturnType<typeof createDemuxer>;
 // ---- frames and codecs (types) -------------------------------------------------------------------
 export type { AccessUnit, Frame, CodecName, LossMode } from './codec/types.js';
 export type { AudioAccessUnit } from './codec/g711/depacketizer.js';
+
+// ---- captures (pcapng), the wire tap, reading captures back ---------------------------------------
+export type { WireTap, WireConnection, WireEndpoint } from './capture/tap.js';
+export { PcapngCapture, MemorySink, REDACTION_NOTE } from './capture/capture.js';
+export type { PcapngSink, PcapngCaptureOptions, PcapngCaptureStats } from './capture/capture.js';
+export { openCaptureFile, rotatedName, FileSink } from './capture/file.js';
+export type { CaptureFile, CaptureFileOptions } from './capture/file.js';
+export { readPcap } from './capture/pcapng.js';
+export type { PcapFile, PcapPacket, PcapInterface } from './capture/pcapng.js';
+export { captureEvents, playEvents } from './capture/read.js';
+export type { CaptureEvent } from './capture/read.js';
+export { StreamRedactor, redactText, secretForms } from './capture/redact.js';
+export type { RedactEmit, RedactorOptions } from './capture/redact.js';

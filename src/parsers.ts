@@ -23,6 +23,9 @@ export { parseSdp } from './rtsp/sdp.js';
 export type { SessionDescription, MediaDescription, RtpMap, SdpConnection, SdpAttribute, SdpLimits } from './rtsp/sdp.js';
 export { parseTransport, parseTransports, buildTransport, parseSession, parseRtpInfo, parsePublic, parseRange, contentBase } from './rtsp/headers.js';
 export type { TransportSpec, TransportRequest, SessionHeader, RtpInfoEntry, RangeSpec } from './rtsp/headers.js';
+// The RTSP session as a state machine (bytes and time in, effects out); RtspClient is its TCP/TLS driver.
+export { RtspSession } from './rtsp/session/session.js';
+export type { SessionState, EndReason, TrackTransport, ConnectTarget, RtspSessionOptions, RtspSessionSink, RtpInfoPolicy, SsrcPolicy } from './rtsp/session/types.js';
 
 // ---- authentication (RTSP and HTTP) --------------------------------------------------------------
 export { Authenticator, pickChallenge } from './auth/authenticator.js';

@@ -12,7 +12,9 @@ import * as testing from '../../src/testing/index.js';
 const ENTRIES: Record<string, { module: object; names: string[] }> = {
   camstream: {
     module: root,
-    names: ['CameraHttp', 'ProtocolError', 'RtspClient', 'VERSION', 'createDemuxer', 'expectOk', 'formatCameraTime', 'httpRequest', 'isProtocolError', 'redactUrl', 'sniff', 'throwIfCameraError'],
+    names: ['CameraHttp', 'ProtocolError', 'RtspClient', 'VERSION', 'createDemuxer', 'expectOk', 'formatCameraTime', 'httpRequest', 'isProtocolError', 'redactUrl', 'sniff', 'throwIfCameraError',
+      // captures
+      'PcapngCapture', 'MemorySink', 'REDACTION_NOTE', 'openCaptureFile', 'rotatedName', 'FileSink', 'readPcap', 'captureEvents', 'playEvents', 'StreamRedactor', 'redactText', 'secretForms'],
   },
   'camstream/parsers': {
     module: parsers,
@@ -21,7 +23,7 @@ const ENTRIES: Record<string, { module: object; names: string[] }> = {
       'Headers', 'HeadParser', 'parseHead', 'contentLength', 'DEFAULT_MAX_HEAD_SIZE', 'DEFAULT_MAX_HEADER_COUNT',
       // RTSP
       'RtspStreamParser', 'encodeRequest', 'encodeResponse', 'encodeInterleaved', 'parseRtspUrl', 'redactUrl', 'stripCredentials', 'normalizeBase', 'resolveControl', 'parseSdp',
-      'parseTransport', 'parseTransports', 'buildTransport', 'parseSession', 'parseRtpInfo', 'parsePublic', 'parseRange', 'contentBase',
+      'parseTransport', 'parseTransports', 'buildTransport', 'parseSession', 'parseRtpInfo', 'parsePublic', 'parseRange', 'contentBase', 'RtspSession',
       // auth
       'Authenticator', 'pickChallenge', 'parseChallenges', 'parseWwwAuthenticate',
       // RTP / RTCP
