@@ -55,6 +55,7 @@ export { captureEvents, playEvents } from './capture/read.js';
 export type { CaptureEvent } from './capture/read.js';
 export { StreamRedactor, redactText, secretForms } from './capture/redact.js';
 export type { RedactEmit, RedactorOptions } from './capture/redact.js';
-// MP4 / QuickTime recording
+
+// ---- MP4 / QuickTime recording --------------------------------------------------------------------
 export { Mp4Writer, Mp4FileWriter, completeFragmentsLength } from './mp4/index.js';
 export type { Mp4WriterOptions, Mp4TrackConfig, Mp4Sample, Mp4Sink, Mp4Chunk, Mp4ChunkKind, Mp4Container, Mp4WriterStats, Mp4FaststartPlan, ParameterSetMode, Mp4FileOptions, Mp4FileResult } from './mp4/index.js';

@@ -14,7 +14,9 @@ const ENTRIES: Record<string, { module: object; names: string[] }> = {
     module: root,
     names: ['CameraHttp', 'ProtocolError', 'RtspClient', 'VERSION', 'createDemuxer', 'expectOk', 'formatCameraTime', 'httpRequest', 'isProtocolError', 'redactUrl', 'sniff', 'throwIfCameraError',
       // captures
-      'PcapngCapture', 'MemorySink', 'REDACTION_NOTE', 'openCaptureFile', 'rotatedName', 'FileSink', 'readPcap', 'captureEvents', 'playEvents', 'StreamRedactor', 'redactText', 'secretForms'],
+      'PcapngCapture', 'MemorySink', 'REDACTION_NOTE', 'openCaptureFile', 'rotatedName', 'FileSink', 'readPcap', 'captureEvents', 'playEvents', 'StreamRedactor', 'redactText', 'secretForms',
+      // MP4
+      'Mp4Writer', 'Mp4FileWriter', 'completeFragmentsLength'],
   },
   'camstream/parsers': {
     module: parsers,
