@@ -45,12 +45,15 @@ export type ErrorCode =
   | 'RTSP_UNSUPPORTED'
   | 'RTSP_REDIRECT_LOOP'
   | 'RTSP_RESYNC' // garbage skipped while hunting for the next '$' frame or 'RTSP/' response
+  | 'RTSP_BAD_HEADER' // a header value that does not follow its grammar (Range, Scale, Speed; context.header)
+  | 'RTSP_BACKCHANNEL_BUSY' // the camera already has a talking client (one backchannel at a time)
   | 'AUTH_FAILED' // credentials refused (401 after sending them)
   | 'AUTH_UNSUPPORTED' // server offers no scheme we can do
   | 'AUTH_REQUIRED' // 401 and no credentials configured
   // RTP / RTCP
   | 'RTP_BAD_PACKET'
   | 'RTCP_BAD_PACKET'
+  | 'RTP_BAD_EXTENSION' // an RTP header extension too short for its profile (ONVIF replay 0xABAC)
   // codecs
   | 'H264_BAD_PAYLOAD'
   | 'H264_UNSUPPORTED' // STAP-B, MTAP, FU-B (interleaved mode)
@@ -75,7 +78,9 @@ export type ErrorCode =
   | 'HTTP_STATUS'
   | 'HTTP_CAMERA_ERROR' // the WV-V series HTTP API V2.40: 200 with body "Error\r\nErrorID=<n>, Detail=<text>"
   | 'HTTP_REDIRECT_LOOP'
-  | 'HTTP_BAD_RESPONSE';
+  | 'HTTP_BAD_RESPONSE'
+  // captures (pcapng / pcap files read by replay and dump)
+  | 'CAPTURE_BAD_FILE';
 
 export interface ErrorContext {
   [key: string]: string | number | boolean | undefined;

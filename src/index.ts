@@ -54,14 +54,14 @@ export { decodeH264Sprop, decodeSpropNalus } from './codec/h264/sprop.js';
 export { RtspClient, VERSION } from './client/rtsp-client.js';
 export type { RtspClientOptions, RtspTrack, RtspDescription, RtspFrame, RtspStats, RtspClientEvents } from './client/rtsp-client.js';
 // HTTP camera client
-export { httpRequest, expectOk, throwIfCameraError, USER_AGENT } from './http/client.js';
-export type { HttpRequestOptions, HttpResponse } from './http/client.js';
+export { httpRequest, expectOk, throwIfCameraError, USER_AGENT } from './client/http-client.js';
+export type { HttpRequestOptions, HttpResponse } from './client/http-client.js';
 export { ChunkedDecoder } from './http/chunked.js';
 export type { ChunkedLimits } from './http/chunked.js';
 export { parseHttpUrl, redactHttpUrl } from './http/url.js';
 export type { HttpUrl } from './http/url.js';
-export { CameraHttp, formatCameraTime } from './http/camera.js';
-export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer } from './http/camera.js';
+export { CameraHttp, formatCameraTime } from './client/camera-http.js';
+export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer } from './client/camera-http.js';
 export { H265Depacketizer } from './codec/h265/depacketizer.js';
 export type { H265DepacketizerOptions, H265DepacketizerStats } from './codec/h265/depacketizer.js';
 export { H265Packetizer } from './codec/h265/packetizer.js';
@@ -83,3 +83,15 @@ export type { JpegDepacketizerOptions, JpegDepacketizerStats } from './codec/jpe
 export { JpegPacketizer, parseJpegForRtp } from './codec/jpeg/packetizer.js';
 export type { JpegPacketizerOptions, JpegScanInfo } from './codec/jpeg/packetizer.js';
 export { rfc2435QuantTables } from './codec/jpeg/tables.js';
+// captures (pcapng) and the wire tap
+export type { WireTap, WireConnection, WireEndpoint } from './capture/tap.js';
+export { PcapngCapture, MemorySink, REDACTION_NOTE } from './capture/capture.js';
+export type { PcapngSink, PcapngCaptureOptions, PcapngCaptureStats } from './capture/capture.js';
+export { openCaptureFile, rotatedName, FileSink } from './capture/file.js';
+export type { CaptureFile, CaptureFileOptions } from './capture/file.js';
+export { readPcap } from './capture/pcapng.js';
+export type { PcapFile, PcapPacket, PcapInterface } from './capture/pcapng.js';
+export { captureEvents, playEvents } from './capture/read.js';
+export type { CaptureEvent } from './capture/read.js';
+export { StreamRedactor, redactText, secretForms } from './capture/redact.js';
+export type { RedactEmit, RedactorOptions } from './capture/redact.js';

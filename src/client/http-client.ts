@@ -22,13 +22,13 @@
 import type { Socket } from 'node:net';
 import { Authenticator } from '../auth/authenticator.js';
 import { ProtocolError } from '../errors.js';
-import { AsyncQueue } from '../client/async-queue.js';
+import { AsyncQueue } from './async-queue.js';
 import { HeadParser, contentLength, type ResponseHead } from '../message/head-parser.js';
 import { Headers, type HeadersInit } from '../message/headers.js';
 import { openSocket } from '../transport/connect.js';
-import { cameraErrorToProtocolError, parseCameraError } from './text/camera-text.js';
-import { ChunkedDecoder } from './chunked.js';
-import { parseHttpUrl, type HttpUrl } from './url.js';
+import { cameraErrorToProtocolError, parseCameraError } from '../http/text/camera-text.js';
+import { ChunkedDecoder } from '../http/chunked.js';
+import { parseHttpUrl, type HttpUrl } from '../http/url.js';
 
 export const USER_AGENT = 'camstream/0.1';
 

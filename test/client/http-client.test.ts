@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
-import { httpRequest, expectOk, throwIfCameraError } from '../../src/http/client.js';
+import { httpRequest, expectOk, throwIfCameraError } from '../../src/client/http-client.js';
 import { ChunkedDecoder } from '../../src/http/chunked.js';
 import { ProtocolError } from '../../src/errors.js';
 import { VirtualHttpCamera } from '../../src/testing/virtual-camera-http.js';
-import { CameraHttp } from '../../src/http/camera.js';
+import { CameraHttp } from '../../src/client/camera-http.js';
 import { splitAt } from '../support/prop.js';
 
 /** A loopback server that answers every request with `respond(socket, requestHead)`. */

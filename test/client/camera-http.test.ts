@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { CameraHttp } from '../../src/http/camera.js';
+import { CameraHttp } from '../../src/client/camera-http.js';
 import { ProtocolError } from '../../src/errors.js';
 import { VirtualHttpCamera } from '../../src/testing/virtual-camera-http.js';
 import type { DhFrame } from '../../src/dh/types.js';

@@ -25,11 +25,11 @@ import { boundaryFromContentType } from '../multipart/boundary.js';
 import { MultipartParser, type MultipartOptions, type MultipartPart } from '../multipart/multipart-parser.js';
 import { createDemuxer } from '../dh/sniff.js';
 import type { DhDemuxerOptions, DhEvent, DhFrame, DhStats } from '../dh/types.js';
-import { decodeAttachPart, type AttachMessage } from './events/attach-events.js';
-import { decodeEventDataPart, parseEventData, type EventDataStatus } from './events/eventdata.js';
-import { isOk, parseKeyValues, parseRootParams, parseTable, type RootParams, type TableNode } from './text/camera-text.js';
-import { expectOk, httpRequest, throwIfCameraError, type HttpRequestOptions, type HttpResponse } from './client.js';
-import { parseHttpUrl } from './url.js';
+import { decodeAttachPart, type AttachMessage } from '../http/events/attach-events.js';
+import { decodeEventDataPart, parseEventData, type EventDataStatus } from '../http/events/eventdata.js';
+import { isOk, parseKeyValues, parseRootParams, parseTable, type RootParams, type TableNode } from '../http/text/camera-text.js';
+import { expectOk, httpRequest, throwIfCameraError, type HttpRequestOptions, type HttpResponse } from './http-client.js';
+import { parseHttpUrl } from '../http/url.js';
 
 export interface CameraHttpOptions {
   /** Override the base URL's credentials. */
