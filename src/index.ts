@@ -58,10 +58,12 @@ export { httpRequest, expectOk, throwIfCameraError, USER_AGENT } from './client/
 export type { HttpRequestOptions, HttpResponse } from './client/http-client.js';
 export { ChunkedDecoder } from './http/chunked.js';
 export type { ChunkedLimits } from './http/chunked.js';
+export { HttpResponseParser, parseContentLength } from './http/response-parser.js';
+export type { HttpResponseSink, HttpResponseParserOptions, HttpBodyFraming } from './http/response-parser.js';
 export { parseHttpUrl, redactHttpUrl } from './http/url.js';
 export type { HttpUrl } from './http/url.js';
 export { CameraHttp, formatCameraTime } from './client/camera-http.js';
-export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer } from './client/camera-http.js';
+export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer, MjpegPartErrorPolicy } from './client/camera-http.js';
 export { H265Depacketizer } from './codec/h265/depacketizer.js';
 export type { H265DepacketizerOptions, H265DepacketizerStats } from './codec/h265/depacketizer.js';
 export { H265Packetizer } from './codec/h265/packetizer.js';
