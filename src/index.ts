@@ -53,6 +53,8 @@ export { decodeH264Sprop, decodeSpropNalus } from './codec/h264/sprop.js';
 // RTSP client
 export { RtspClient, VERSION } from './client/rtsp-client.js';
 export type { RtspClientOptions, RtspTrack, RtspDescription, RtspFrame, RtspStats, RtspClientEvents } from './client/rtsp-client.js';
+export { RtspSession } from './rtsp/session/session.js';
+export type { SessionState, EndReason, TrackTransport, ConnectTarget, RtspSessionOptions, RtspSessionSink, RtpInfoPolicy, SsrcPolicy } from './rtsp/session/types.js';
 // HTTP camera client
 export { httpRequest, expectOk, throwIfCameraError, USER_AGENT } from './client/http-client.js';
 export type { HttpRequestOptions, HttpResponse } from './client/http-client.js';
@@ -85,3 +87,18 @@ export type { JpegDepacketizerOptions, JpegDepacketizerStats } from './codec/jpe
 export { JpegPacketizer, parseJpegForRtp } from './codec/jpeg/packetizer.js';
 export type { JpegPacketizerOptions, JpegScanInfo } from './codec/jpeg/packetizer.js';
 export { rfc2435QuantTables } from './codec/jpeg/tables.js';
+// captures (pcapng) and the wire tap
+export type { WireTap, WireConnection, WireEndpoint } from './capture/tap.js';
+export { PcapngCapture, MemorySink, REDACTION_NOTE } from './capture/capture.js';
+export type { PcapngSink, PcapngCaptureOptions, PcapngCaptureStats } from './capture/capture.js';
+export { openCaptureFile, rotatedName, FileSink } from './capture/file.js';
+export type { CaptureFile, CaptureFileOptions } from './capture/file.js';
+export { readPcap } from './capture/pcapng.js';
+export type { PcapFile, PcapPacket, PcapInterface } from './capture/pcapng.js';
+export { captureEvents, playEvents } from './capture/read.js';
+export type { CaptureEvent } from './capture/read.js';
+export { StreamRedactor, redactText, secretForms } from './capture/redact.js';
+export type { RedactEmit, RedactorOptions } from './capture/redact.js';
+// MP4 / QuickTime recording
+export { Mp4Writer, Mp4FileWriter, completeFragmentsLength } from './mp4/index.js';
+export type { Mp4WriterOptions, Mp4TrackConfig, Mp4Sample, Mp4Sink, Mp4Chunk, Mp4ChunkKind, Mp4Container, Mp4WriterStats, Mp4FaststartPlan, ParameterSetMode, Mp4FileOptions, Mp4FileResult } from './mp4/index.js';

@@ -268,11 +268,11 @@ describe('httpRequest redirects, timeouts, abort', () => {
     await srv.close();
   });
 
-  it('connection refused is CONNECTION_CLOSED', async () => {
+  it('connection refused is CONNECTION_REFUSED (not a drop mid-stream)', async () => {
     const srv = await scripted(() => undefined);
     const url = srv.url();
     await srv.close();
-    expect(await codeOf(httpRequest(url))).toBe('CONNECTION_CLOSED');
+    expect(await codeOf(httpRequest(url))).toBe('CONNECTION_REFUSED');
   });
 });
 
