@@ -1,5 +1,5 @@
 /**
- * The client side of the seeds' HTTP endpoints, composed from the HTTP client and the sans-IO
+ * The client side of the vendor documents' HTTP endpoints (docs/vendor-documents.md), composed from the HTTP client and the sans-IO
  * parsers. One `CameraHttp` per camera shares one Authenticator, so after the first 401
  * each request answers the camera's Digest challenge (the WV-V series HTTP API V2.40 §3.5: qop=auth, realm `DH_<mac>`)
  * without another round trip.
@@ -150,7 +150,7 @@ export function formatCameraTime(t: Date | string): string {
   return `${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())} ${p(t.getHours())}:${p(t.getMinutes())}:${p(t.getSeconds())}`;
 }
 
-/** Query value as the seeds write them: percent-encoded, but `:` kept (`2012-10-8%2013:00:01`). */
+/** Query value as the vendor documents write them: percent-encoded, but `:` kept (`2012-10-8%2013:00:01`). */
 function qv(v: string | number): string {
   return encodeURIComponent(String(v)).replace(/%3A/gi, ':');
 }
@@ -332,7 +332,7 @@ export class CameraHttp {
     });
   }
 
-  /** GET, 2xx expected, short text answer; `HTTP_CAMERA_ERROR` for the seeds' error bodies. */
+  /** GET, 2xx expected, short text answer; `HTTP_CAMERA_ERROR` for the WV-V series HTTP API V2.40 §3.3 error bodies. */
   async cgi(path: string, params: Record<string, string | number | boolean | undefined> = {}): Promise<CgiAnswer> {
     const res = await expectOk(await this.request(path + query(params)));
     const text = await res.text(1024 * 1024);
@@ -545,7 +545,7 @@ export class CameraHttp {
 
   /**
    * the WV-V series HTTP API V2.40 §4.3.3: streams `source` to the camera's speaker. singlepart: one body declared
-   * `Content-Length: 9999999` as the seed shows, ended by half-closing the connection; multipart:
+   * `Content-Length: 9999999` as the WV-V series HTTP API V2.40 shows, ended by half-closing the connection; multipart:
    * each buffer one part with its Content-Length, then the close delimiter.
    */
   async postAudio(o: { channel?: number; httptype?: 'singlepart' | 'multipart'; contentType?: string }, source: AsyncIterable<Uint8Array>): Promise<PostAudioResult> {

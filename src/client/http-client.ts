@@ -3,7 +3,7 @@
  * answer with heads node:http refuses (bare LF line ends and HTTP/1.0 mixes, the IP Camera Standard API 5.0.0 §4.1.1; spaces
  * in boundary lines), so the shared tolerant head parser (message/head-parser.ts) reads them.
  *
- * One request per connection (`Connection: close`): what the seeds' cameras expect, and every stream
+ * One request per connection (`Connection: close`): what the vendor documents' cameras expect, and every stream
  * endpoint (MJPEG, events, DH) holds its connection anyway.
  *
  *   socket chunk -> HttpResponseParser (http/response-parser.ts, sans-IO: head + RFC 9112 §6.3 framing)
