@@ -23,7 +23,7 @@ export { redactUrl } from './rtsp/url.js';
 
 // ---- HTTP camera client --------------------------------------------------------------------------
 export { CameraHttp, formatCameraTime } from './client/camera-http.js';
-export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer } from './client/camera-http.js';
+export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer, MjpegPartErrorPolicy } from './client/camera-http.js';
 export { httpRequest, expectOk, throwIfCameraError } from './client/http-client.js';
 export type { HttpRequestOptions, HttpResponse } from './client/http-client.js';
 export type { CameraError } from './http/text/camera-text.js';

@@ -38,7 +38,7 @@ const ENTRIES: Record<string, { module: object; names: string[] }> = {
       // multipart
       'MultipartParser', 'parseBoundary', 'boundaryFromContentType', 'isMultipart',
       // HTTP
-      'ChunkedDecoder', 'parseHttpUrl', 'redactHttpUrl', 'parseKeyValueLines', 'parseKeyValues', 'isOk', 'parseCameraError', 'cameraErrorToProtocolError', 'parseRootParams', 'parseTable', 'CAMERA_ERROR_DETAILS',
+      'ChunkedDecoder', 'HttpResponseParser', 'parseContentLength', 'parseHttpUrl', 'redactHttpUrl', 'parseKeyValueLines', 'parseKeyValues', 'isOk', 'parseCameraError', 'cameraErrorToProtocolError', 'parseRootParams', 'parseTable', 'CAMERA_ERROR_DETAILS',
       'parseAttachLine', 'parseAttachText', 'decodeAttachPart', 'parseEventData', 'decodeEventDataPart', 'decodeIoStatus', 'parseFaceRects',
       // DH / DHAV
       'DhDemuxer', 'DhavDemuxer', 'dhavDateToMs', 'AutoDemuxer', 'sniff', 'createDemuxer',
