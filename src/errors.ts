@@ -85,6 +85,11 @@ export type ErrorCode =
   | 'HTTP_CAMERA_ERROR' // the WV-V series HTTP API V2.40: 200 with body "Error\r\nErrorID=<n>, Detail=<text>"
   | 'HTTP_REDIRECT_LOOP'
   | 'HTTP_BAD_RESPONSE'
+  // MP4 writer
+  | 'MP4_UNSUPPORTED' // codec the chosen container cannot carry (G.711 in .mp4, JPEG), or no parameter sets
+  | 'MP4_BAD_SAMPLE' // a sample the writer cannot use (empty, over the cap), reported and dropped
+  | 'MP4_NON_MONOTONIC' // decode times not strictly increasing on a track (refused)
+  | 'MP4_B_FRAMES' // presentation order differs from decode order: refused (no composition offsets)
   // captures (pcapng / pcap files read by replay and dump)
   | 'CAPTURE_BAD_FILE';
 

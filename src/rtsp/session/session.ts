@@ -108,6 +108,7 @@ export class RtspSession {
   private rangeEnd: number | undefined;
   private rangeStart = 0;
   private _lastPlay: PlayResponse | undefined;
+  private nearEndShown = false;
   private readonly ownSsrc: number;
 
   constructor(url: string, sink: RtspSessionSink, options: RtspSessionOptions = {}) {
@@ -461,6 +462,8 @@ export class RtspSession {
   play(now: number, opts: PlayOptions = {}): Promise<PlayResponse> {
     return this.verb('play', ['ready', 'paused', 'playing'], now, async () => {
       const seek = this._state === 'playing';
+      // While playing, a PLAY must change something (a seek or a new Scale); a bare one is refused.
+      if (seek && opts.range === undefined && opts.scale === undefined) throw this.stateError('play');
       const headers: Record<string, string> = { Session: this.sessionId! };
       if (opts.range !== undefined) headers['Range'] = rangeValue(opts.range);
       else if (this._state === 'ready') headers['Range'] = 'npt=0.000-';
@@ -491,6 +494,7 @@ export class RtspSession {
         r.applyRtpInfo(rtpInfoFor(p.rtpInfo, r.track, this.receivers.length));
       }
       this.rangeEnd = undefined;
+      this.nearEndShown = false;
       if (r0?.unit === 'npt' && r0.end !== undefined) {
         this.rangeEnd = r0.end;
         this.rangeStart = typeof r0.start === 'number' ? r0.start : 0;
@@ -748,6 +752,11 @@ export class RtspSession {
   private onFrame(f: RtspFrame): void {
     this.lastFrameAt = this.now;
     this.sink.frame(f);
+    if (this.rangeEnd !== undefined && !this.nearEndShown && this.nearRangeEnd()) {
+      // The end of a bounded Range is near: the short end-of-data deadline starts now.
+      this.nearEndShown = true;
+      this.updateDeadline();
+    }
   }
 
   private onTrackEnded(): void {
