@@ -395,3 +395,32 @@ describe('RtspSession DESCRIBE, auth and redirects', () => {
     void d.catch(() => undefined);
   });
 });
+
+describe('loss is computed once and handed down', () => {
+  it('a depacketizer takes the loss it is given instead of re-deriving it from sequence numbers', async () => {
+    const { H264Depacketizer } = await import('../../../src/codec/h264/depacketizer.js');
+    const units: boolean[] = [];
+    const d = new H264Depacketizer({ onUnit: (u) => units.push(u.discontinuity), onError: () => undefined });
+    const nal = Harness.nal();
+    d.pushPayload(nal, 0, nal.length, 0, true, 10, 0);
+    // Consecutive sequence numbers, but the receive path says 2 packets were lost before this one.
+    d.pushPayload(nal, 0, nal.length, 3600, true, 11, 2);
+    d.pushPayload(nal, 0, nal.length, 7200, true, 12, 0);
+    expect(d.stats.lostPackets).toBe(2);
+    expect(units).toEqual([false, true]); // the unit after the loss dropped ('drop' mode), the next one flagged
+    // Without the hand-down (standalone use) it checks continuity itself.
+    const e = new H264Depacketizer({ onUnit: () => undefined });
+    e.pushPayload(nal, 0, nal.length, 0, true, 10);
+    e.pushPayload(nal, 0, nal.length, 3600, true, 13);
+    expect(e.stats.lostPackets).toBe(2);
+  });
+
+  it('inside a session the depacketizer counts exactly the session’s loss', async () => {
+    const h = new Harness({ keepalive: false });
+    await h.start();
+    for (const seq of [1, 2, 5, 6, 6, 9]) h.rtp(0, { seq, ts: seq * 3600 }, Harness.nal());
+    const r = (h.session as unknown as { receivers: { depacketizer: { stats: { lostPackets: number } } }[] }).receivers[0]!;
+    expect(h.session.stats.lostPackets).toBe(4);
+    expect(r.depacketizer.stats.lostPackets).toBe(4);
+  });
+});
