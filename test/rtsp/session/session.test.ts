@@ -424,3 +424,21 @@ describe('loss is computed once and handed down', () => {
     expect(r.depacketizer.stats.lostPackets).toBe(4);
   });
 });
+
+describe('in-band parameter sets', () => {
+  it('a frame whose in-band SPS differs from the known one is flagged parametersChanged and the track updated', async () => {
+    const h = new Harness({ keepalive: false });
+    await h.start();
+    const sps2 = Buffer.from(SPS);
+    sps2[3] = 0x1f; // level 3.1 instead of 3.0
+    h.rtp(0, { seq: 1, ts: 0, marker: false }, SPS); // the same SPS as the SDP's: no change
+    h.rtp(0, { seq: 2, ts: 0 }, Harness.nal());
+    h.rtp(0, { seq: 3, ts: 3600, marker: false }, sps2);
+    h.rtp(0, { seq: 4, ts: 3600 }, Harness.nal());
+    h.rtp(0, { seq: 5, ts: 7200 }, Harness.nal(false));
+    expect(h.frames.map((f) => f.parametersChanged ?? false)).toEqual([false, true, false]);
+    const t = h.session.setupTracks[0]!;
+    expect(t.codecString).toBe('avc1.42c01f');
+    expect(Buffer.from(t.decoderConfig!)).toEqual(Buffer.from(buildAvcDecoderConfig(sps2, [PPS])));
+  });
+});
