@@ -3,7 +3,7 @@
  * line on stdout. A the WV-V series HTTP API V2.40 camera (`/cgi-bin/eventManager.cgi?action=attach`) is used unless the
  * URL's path is the IP Camera Standard API 5.0.0's `eventdata.cgi` (then `action=monitor` statuses are printed).
  */
-import { CameraHttp } from '../../http/camera.js';
+import { CameraHttp } from '../../client/camera-http.js';
 import { parseHttpUrl } from '../../http/url.js';
 import { numberOption, parseArgs, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';

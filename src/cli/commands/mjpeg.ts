@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CameraHttp } from '../../http/camera.js';
+import { CameraHttp } from '../../client/camera-http.js';
 import { parseHttpUrl, redactHttpUrl } from '../../http/url.js';
 import { numberOption, parseArgs, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';

@@ -6,7 +6,7 @@
  * a summary on stderr; the URL is shown without credentials.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { httpRequest, expectOk } from '../../http/client.js';
+import { httpRequest, expectOk } from '../../client/http-client.js';
 import { parseHttpUrl } from '../../http/url.js';
 import { createDemuxer } from '../../dh/sniff.js';
 import type { DhFrame } from '../../dh/types.js';
