@@ -16,7 +16,9 @@ const ENTRIES: Record<string, { module: object; names: string[] }> = {
       // captures
       'PcapngCapture', 'MemorySink', 'REDACTION_NOTE', 'openCaptureFile', 'rotatedName', 'FileSink', 'readPcap', 'captureEvents', 'playEvents', 'StreamRedactor', 'redactText', 'secretForms',
       // MP4
-      'Mp4Writer', 'Mp4FileWriter', 'completeFragmentsLength'],
+      'Mp4Writer', 'Mp4FileWriter', 'completeFragmentsLength',
+      // recording timeline, reconnects
+      'Timeline', 'ReconnectingRtspClient', 'isPermanentError'],
   },
   'camstream/parsers': {
     module: parsers,
