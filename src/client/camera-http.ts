@@ -41,6 +41,8 @@ export interface CameraHttpOptions {
   idleTimeoutMs?: number;
   rejectUnauthorized?: boolean;
   userAgent?: string;
+  /** Shown every byte of every request both ways (a pcapng capture, `camstream dump`): src/capture/tap.ts. */
+  tap?: import('../capture/tap.js').WireTap;
 }
 
 /** An endless (or long) answer being read: iterate it, then `close()` (or break out of `for await`). */
@@ -284,6 +286,7 @@ export class CameraHttp {
       idleTimeoutMs: this.options.idleTimeoutMs,
       rejectUnauthorized: this.options.rejectUnauthorized,
       userAgent: this.options.userAgent,
+      tap: this.options.tap,
       ...o,
       authenticator: sameHost ? this.auth : undefined,
     });
