@@ -95,3 +95,15 @@ export { captureEvents, playEvents } from './capture/read.js';
 export type { CaptureEvent } from './capture/read.js';
 export { StreamRedactor, redactText, secretForms } from './capture/redact.js';
 export type { RedactEmit, RedactorOptions } from './capture/redact.js';
+// protocol debugging: dump records
+export { DumpTap } from './debug/dump-tap.js';
+export type { DumpOptions } from './debug/dump-tap.js';
+export { formatRecord, jsonRecord } from './debug/records.js';
+export type { DumpRecord, DumpRecordType } from './debug/records.js';
+export { DUMP_SCHEMA } from './debug/schema.js';
+export { describeNal, describeRtcp } from './debug/describe.js';
+export type { NalInfo, RtcpInfo, RtcpBlockInfo } from './debug/describe.js';
+export { runDump } from './debug/run-dump.js';
+export type { RunDumpOptions } from './debug/run-dump.js';
+export { teeTap } from './capture/tee.js';
+export { tapSocket } from './capture/socket-tap.js';

@@ -28,6 +28,8 @@ import { randomBytes } from 'node:crypto';
 import type { AccessUnit, Depacketizer, Frame } from '../codec/types.js';
 import { AsyncQueue } from './async-queue.js';
 import { createDepacketizer, codecOf } from './depacketizers.js';
+import type { WireTap } from '../capture/tap.js';
+import { tapSocket } from '../capture/socket-tap.js';
 
 export const VERSION = '0.1.0';
 
@@ -70,6 +72,8 @@ export interface RtspClientOptions {
   receiverReportIntervalMs?: number;
   /** Emit a 'stats' event with a snapshot every N ms while playing (default 1000). */
   statsIntervalMs?: number;
+  /** Shown every byte both ways (a pcapng capture, `camstream dump`): src/capture/tap.ts. */
+  tap?: WireTap;
 }
 
 export interface RtspTrack {
@@ -401,6 +405,7 @@ export class RtspClient extends EventEmitter {
       signal: this.options.signal,
     });
     this.sock = sock;
+    if (this.options.tap) tapSocket(sock, this.options.tap, 'rtsp');
     this.parser = new RtspStreamParser({
       message: (m) => this.onMessage(m),
       interleaved: (ch, payload) => this.onInterleaved(ch, payload, 0, payload.length),
