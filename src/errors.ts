@@ -20,6 +20,10 @@ export type ErrorCode =
   | 'TIMEOUT' // connect/request/idle timeout
   | 'CONNECTION_CLOSED' // peer closed the transport
   | 'INVALID_ARGUMENT' // caller passed something unusable (bad URL, option)
+  | 'INVALID_STATE' // a verb the session's state does not allow (play before setup, anything after close)
+  | 'CONNECTION_REFUSED' // nothing listens there (ECONNREFUSED): distinct from a drop mid-stream
+  | 'HOST_UNREACHABLE' // no route / name does not resolve (EHOSTUNREACH, ENETUNREACH, ENOTFOUND)
+  | 'TLS_FAILED' // TLS handshake failed: certificate not verified (self-signed, wrong name) or protocol error
   // DH / DHAV
   | 'DH_RESYNC' // garbage skipped while hunting for the next packet magic
   | 'DH_BAD_LENGTH' // packet length impossible (below header+ext, over cap)
@@ -45,6 +49,8 @@ export type ErrorCode =
   | 'RTSP_UNSUPPORTED'
   | 'RTSP_REDIRECT_LOOP'
   | 'RTSP_RESYNC' // garbage skipped while hunting for the next '$' frame or 'RTSP/' response
+  | 'RTSP_SESSION_NOT_FOUND' // 454: the server no longer knows the session (a reconnect layer starts a new one)
+  | 'RTSP_BAD_RTP_INFO' // RTP-Info disagrees with the packets and is ignored (warning)
   | 'RTSP_BAD_HEADER' // a header value that does not follow its grammar (Range, Scale, Speed; context.header)
   | 'RTSP_BACKCHANNEL_BUSY' // the camera already has a talking client (one backchannel at a time)
   | 'AUTH_FAILED' // credentials refused (401 after sending them)
@@ -79,6 +85,11 @@ export type ErrorCode =
   | 'HTTP_CAMERA_ERROR' // the WV-V series HTTP API V2.40: 200 with body "Error\r\nErrorID=<n>, Detail=<text>"
   | 'HTTP_REDIRECT_LOOP'
   | 'HTTP_BAD_RESPONSE'
+  // MP4 writer
+  | 'MP4_UNSUPPORTED' // codec the chosen container cannot carry (G.711 in .mp4, JPEG), or no parameter sets
+  | 'MP4_BAD_SAMPLE' // a sample the writer cannot use (empty, over the cap), reported and dropped
+  | 'MP4_NON_MONOTONIC' // decode times not strictly increasing on a track (refused)
+  | 'MP4_B_FRAMES' // presentation order differs from decode order: refused (no composition offsets)
   // captures (pcapng / pcap files read by replay and dump)
   | 'CAPTURE_BAD_FILE';
 

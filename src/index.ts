@@ -1,89 +1,49 @@
-/** camstream public API. Everything exported here is documented in README.md. */
+/**
+ * `camstream`: the public API a user of the library needs (README.md "Public API").
+ *
+ * Entry points (package.json "exports"):
+ * - `camstream`          this file: the clients, the DH/DHAV demuxer factory, errors, frame types.
+ * - `camstream/parsers`  src/parsers.ts: the sans-IO layers underneath, for tools that bring their own bytes.
+ * - `camstream/testing`  src/testing/index.ts: virtual cameras on loopback and the DH/DHAV muxers.
+ *
+ * To add a public name: export it in the section it belongs to (or add a section), list it in
+ * test/package/exports.test.ts and in README.md "Public API". Internals (ByteQueue, HeadEndScanner,
+ * pools, assemblers) are exported by no entry point.
+ */
+import type { createDemuxer } from './dh/sniff.js';
+
+// ---- errors --------------------------------------------------------------------------------------
 export { ProtocolError, isProtocolError } from './errors.js';
 export type { ErrorCode, ErrorContext, ProtocolErrorInit } from './errors.js';
-export { ByteQueue } from './bytes/byte-queue.js';
-export { hexPreview } from './bytes/hex.js';
-export { MultipartParser } from './multipart/multipart-parser.js';
-export type { MultipartPart, MultipartSink, MultipartOptions, MultipartStats } from './multipart/multipart-parser.js';
-export { parseBoundary, boundaryFromContentType, isMultipart } from './multipart/boundary.js';
-export { parseKeyValueLines, parseKeyValues, isOk, parseCameraError, cameraErrorToProtocolError, parseRootParams, parseTable, CAMERA_ERROR_DETAILS } from './http/text/camera-text.js';
-export type { CameraError, RootParams, TableNode, TableValue } from './http/text/camera-text.js';
-export { parseAttachLine, parseAttachText, decodeAttachPart } from './http/events/attach-events.js';
-export type { AttachEvent, AttachHeartbeat, AttachMessage, EventAction } from './http/events/attach-events.js';
-export { parseEventData, decodeEventDataPart, decodeIoStatus, parseFaceRects } from './http/events/eventdata.js';
-export type { EventDataStatus, MotionStatus, IoStatus, IoInput, IoOutput, FaceRect, FaceStatus, TamperingStatus } from './http/events/eventdata.js';
-export { Headers } from './message/headers.js';
-export type { HeadersInit } from './message/headers.js';
-export { parseHead, contentLength, HeadParser, HeadEndScanner, DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_HEADER_COUNT } from './message/head-parser.js';
-export type { MessageHead, ResponseHead, RequestHead, HeadLimits, HeadParseResult } from './message/head-parser.js';
-export { RtspStreamParser } from './rtsp/rtsp-parser.js';
-export type { RtspMessage, RtspSink, RtspParserOptions } from './rtsp/rtsp-parser.js';
-export { encodeRequest, encodeResponse, encodeInterleaved } from './rtsp/encode.js';
-export { parseRtspUrl, redactUrl, stripCredentials, normalizeBase, resolveControl } from './rtsp/url.js';
-export type { RtspUrl } from './rtsp/url.js';
-export { parseSdp } from './rtsp/sdp.js';
-export type { SessionDescription, MediaDescription, RtpMap, SdpConnection, SdpAttribute, SdpLimits } from './rtsp/sdp.js';
-export { parseTransport, parseTransports, buildTransport, parseSession, parseRtpInfo, parsePublic, parseRange, contentBase } from './rtsp/headers.js';
-export type { TransportSpec, TransportRequest, SessionHeader, RtpInfoEntry, RangeSpec } from './rtsp/headers.js';
-export { Authenticator, pickChallenge } from './auth/authenticator.js';
-export type { Credentials, AuthenticatorOptions } from './auth/authenticator.js';
-export { parseChallenges, parseWwwAuthenticate } from './auth/challenge.js';
-export type { AuthChallenge } from './auth/challenge.js';
-export { DhDemuxer } from './dh/dh-demuxer.js';
-export { DhavDemuxer, dhavDateToMs } from './dh/dhav-demuxer.js';
-export { sniff, AutoDemuxer, createDemuxer } from './dh/sniff.js';
-export type { SniffResult } from './dh/sniff.js';
-export type { DhFrame, DhEvent, DhSink, DhStats, DhMeta, DhCodec, DhFormat, FrameKind, DhDemuxerOptions, DhTimeZone, DhEventFlags, DhGap } from './dh/types.js';
-// RTP / RTCP
-export { RtpPacketView, RtpStatus, rtpStatusText, parseRtpPacket, rtpError, buildRtpPacket, writeRtpHeader, RTP_HEADER_SIZE } from './rtp/rtp-packet.js';
-export type { RtpHeaderFields } from './rtp/rtp-packet.js';
-export { SequenceTracker, SeqEvent, TimestampExtender } from './rtp/sequence.js';
-export { parseRtcp, tryParseRtcp, RtpClockMapper, buildReceiverReport, lastSrField, ntpToUnixMs } from './rtp/rtcp.js';
-export type { RtcpPacket, RtcpSenderReport, RtcpReceiverReport, RtcpSdes, RtcpBye, RtcpOther, RtcpReportBlock, ReceiverReportInit } from './rtp/rtcp.js';
-// codecs
-export type { AccessUnit, Frame, CodecName, RtpPayloadPacket, AccessUnitSink, Depacketizer, LossMode } from './codec/types.js';
-export { splitAnnexB, joinAnnexB, forEachAnnexBNal } from './codec/annex-b.js';
-export { H264Depacketizer } from './codec/h264/depacketizer.js';
-export type { H264DepacketizerOptions, H264DepacketizerStats } from './codec/h264/depacketizer.js';
-export { H264Packetizer } from './codec/h264/packetizer.js';
-export type { H264PacketizerOptions } from './codec/h264/packetizer.js';
-export { parseH264Sps, buildAvcDecoderConfig, avc1CodecString } from './codec/h264/sps.js';
-export type { H264SpsInfo } from './codec/h264/sps.js';
-export { decodeH264Sprop, decodeSpropNalus } from './codec/h264/sprop.js';
-// RTSP client
+
+// ---- RTSP client ---------------------------------------------------------------------------------
 export { RtspClient, VERSION } from './client/rtsp-client.js';
 export type { RtspClientOptions, RtspTrack, RtspDescription, RtspFrame, RtspStats, RtspClientEvents } from './client/rtsp-client.js';
-// HTTP camera client
-export { httpRequest, expectOk, throwIfCameraError, USER_AGENT } from './client/http-client.js';
-export type { HttpRequestOptions, HttpResponse } from './client/http-client.js';
-export { ChunkedDecoder } from './http/chunked.js';
-export type { ChunkedLimits } from './http/chunked.js';
-export { parseHttpUrl, redactHttpUrl } from './http/url.js';
-export type { HttpUrl } from './http/url.js';
+export { redactUrl } from './rtsp/url.js';
+
+// ---- HTTP camera client --------------------------------------------------------------------------
 export { CameraHttp, formatCameraTime } from './client/camera-http.js';
-export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer } from './client/camera-http.js';
-export { H265Depacketizer } from './codec/h265/depacketizer.js';
-export type { H265DepacketizerOptions, H265DepacketizerStats } from './codec/h265/depacketizer.js';
-export { H265Packetizer } from './codec/h265/packetizer.js';
-export type { H265PacketizerOptions } from './codec/h265/packetizer.js';
-export { parseH265Sps, hvc1CodecString } from './codec/h265/sps.js';
-export type { H265SpsInfo } from './codec/h265/sps.js';
-export { G711Depacketizer } from './codec/g711/depacketizer.js';
-export type { AudioAccessUnit, G711DepacketizerOptions, G711DepacketizerStats } from './codec/g711/depacketizer.js';
-export { G711Packetizer } from './codec/g711/packetizer.js';
-export type { G711PacketizerOptions } from './codec/g711/packetizer.js';
-export { AacDepacketizer } from './codec/aac/depacketizer.js';
-export type { AacDepacketizerOptions, AacDepacketizerStats } from './codec/aac/depacketizer.js';
-export { AacPacketizer } from './codec/aac/packetizer.js';
-export type { AacPacketizerOptions } from './codec/aac/packetizer.js';
-export { parseAudioSpecificConfig, parseMpeg4GenericFmtp, writeAdtsHeader, AAC_SAMPLE_RATES } from './codec/aac/config.js';
-export type { AudioSpecificConfig, Mpeg4GenericParams } from './codec/aac/config.js';
-export { JpegDepacketizer } from './codec/jpeg/depacketizer.js';
-export type { JpegDepacketizerOptions, JpegDepacketizerStats } from './codec/jpeg/depacketizer.js';
-export { JpegPacketizer, parseJpegForRtp } from './codec/jpeg/packetizer.js';
-export type { JpegPacketizerOptions, JpegScanInfo } from './codec/jpeg/packetizer.js';
-export { rfc2435QuantTables } from './codec/jpeg/tables.js';
-// captures (pcapng) and the wire tap
+export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer, MjpegPartErrorPolicy } from './client/camera-http.js';
+export { httpRequest, expectOk, throwIfCameraError } from './client/http-client.js';
+export type { HttpRequestOptions, HttpResponse } from './client/http-client.js';
+export type { CameraError } from './http/text/camera-text.js';
+export type { AttachEvent, AttachHeartbeat, AttachMessage, EventAction } from './http/events/attach-events.js';
+export type { EventDataStatus, MotionStatus, IoStatus, IoInput, IoOutput, FaceRect, FaceStatus, TamperingStatus } from './http/events/eventdata.js';
+
+// ---- DH / DHAV demuxing --------------------------------------------------------------------------
+export { createDemuxer, sniff } from './dh/sniff.js';
+export type { SniffResult, AutoDemuxer } from './dh/sniff.js';
+export type { DhDemuxer } from './dh/dh-demuxer.js';
+export type { DhavDemuxer } from './dh/dhav-demuxer.js';
+export type { DhFrame, DhEvent, DhSink, DhStats, DhMeta, DhCodec, DhFormat, FrameKind, DhDemuxerOptions, DhTimeZone, DhEventFlags, DhGap } from './dh/types.js';
+/** What `createDemuxer` returns: a DH, a DHAV or an auto-detecting demuxer (all push/end/stats). */
+export type Demuxer = ReturnType<typeof createDemuxer>;
+
+// ---- frames and codecs (types) -------------------------------------------------------------------
+export type { AccessUnit, Frame, CodecName, LossMode } from './codec/types.js';
+export type { AudioAccessUnit } from './codec/g711/depacketizer.js';
+
+// ---- captures (pcapng), the wire tap, reading captures back ---------------------------------------
 export type { WireTap, WireConnection, WireEndpoint } from './capture/tap.js';
 export { PcapngCapture, MemorySink, REDACTION_NOTE } from './capture/capture.js';
 export type { PcapngSink, PcapngCaptureOptions, PcapngCaptureStats } from './capture/capture.js';
@@ -101,9 +61,11 @@ export type { DumpOptions } from './debug/dump-tap.js';
 export { formatRecord, jsonRecord } from './debug/records.js';
 export type { DumpRecord, DumpRecordType } from './debug/records.js';
 export { DUMP_SCHEMA } from './debug/schema.js';
-export { describeNal, describeRtcp } from './debug/describe.js';
 export type { NalInfo, RtcpInfo, RtcpBlockInfo } from './debug/describe.js';
 export { runDump } from './debug/run-dump.js';
 export type { RunDumpOptions } from './debug/run-dump.js';
 export { teeTap } from './capture/tee.js';
-export { tapSocket } from './capture/socket-tap.js';
+
+// ---- MP4 / QuickTime recording --------------------------------------------------------------------
+export { Mp4Writer, Mp4FileWriter, completeFragmentsLength } from './mp4/index.js';
+export type { Mp4WriterOptions, Mp4TrackConfig, Mp4Sample, Mp4Sink, Mp4Chunk, Mp4ChunkKind, Mp4Container, Mp4WriterStats, Mp4FaststartPlan, ParameterSetMode, Mp4FileOptions, Mp4FileResult } from './mp4/index.js';

@@ -11,11 +11,29 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   private done = false;
   private failure: unknown;
   private pressured = false;
+  private bytes = 0;
+  private readonly maxBytes: number;
+  private readonly sizeOf: ((item: T) => number) | undefined;
+  private readonly onReturn: (() => void) | undefined;
 
+  /**
+   * `maxBytes` with `sizeOf` bounds the queue in bytes too (pressure when either bound is passed);
+   * `onReturn` runs when the consumer leaves its `for await` loop early (break, throw, return).
+   */
   constructor(
     private readonly highWaterMark = 256,
     private readonly onPressure?: (paused: boolean) => void,
-  ) {}
+    opts: { maxBytes?: number; sizeOf?: (item: T) => number; onReturn?: () => void } = {},
+  ) {
+    this.maxBytes = opts.maxBytes ?? Infinity;
+    this.sizeOf = opts.sizeOf;
+    this.onReturn = opts.onReturn;
+  }
+
+  /** Bytes queued (per `sizeOf`). */
+  get queuedBytes(): number {
+    return this.bytes;
+  }
 
   get size(): number {
     return this.items.length - this.head;
@@ -34,7 +52,8 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       return;
     }
     this.items.push(item);
-    if (!this.pressured && this.size > this.highWaterMark) {
+    if (this.sizeOf) this.bytes += this.sizeOf(item);
+    if (!this.pressured && (this.size > this.highWaterMark || this.bytes > this.maxBytes)) {
       this.pressured = true;
       this.onPressure?.(true);
     }
@@ -63,6 +82,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       const value = this.items[this.head]!;
       this.items[this.head] = undefined as T;
       this.head++;
+      if (this.sizeOf) this.bytes -= this.sizeOf(value);
       if (this.head > 1024 && this.head * 2 > this.items.length) {
         this.items = this.items.slice(this.head);
         this.head = 0;
@@ -70,7 +90,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
         this.items.length = 0;
         this.head = 0;
       }
-      if (this.pressured && this.size <= this.highWaterMark >> 1) {
+      if (this.pressured && this.size <= this.highWaterMark >> 1 && this.bytes <= this.maxBytes / 2) {
         this.pressured = false;
         this.onPressure?.(false);
       }
@@ -96,6 +116,8 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
         this.end();
         this.items.length = 0;
         this.head = 0;
+        this.bytes = 0;
+        this.onReturn?.();
         return { value: undefined, done: true };
       },
     };

@@ -1,5 +1,5 @@
 /**
- * Types shared by every depacketizer (codec/ layer of DESIGN.md): what goes in (RTP payloads) and
+ * Types shared by every depacketizer (the codec/ layer of docs/architecture.md): what goes in (RTP payloads) and
  * what comes out (access units).
  */
 import type { ProtocolError } from '../errors.js';

@@ -50,7 +50,7 @@ export function dhAudioTypeToDhav(dhType: number): number {
 }
 
 /**
- * DH video type (the WV-V series HTTP API V2.40 §7.2.2): 1 MPEG4, 2 H.264. The seed lists no H.265 or MJPEG number; we read
+ * DH video type (the WV-V series HTTP API V2.40 §7.2.2): 1 MPEG4, 2 H.264. The document lists no H.265 or MJPEG number; we read
  * 3 (MJPEG) and 12 (H.265) with the DHAV 0x81 numbering (assumption, tolerant reader) and otherwise
  * sniff the payload.
  */

@@ -114,7 +114,7 @@ export class DhDemuxer extends DemuxBase {
     for (let i = hp + HEADER_SIZE; i < end; ) {
       const t = h[i]!;
       const l = h[i + 1]!;
-      // Fields past the record's end are absent (the seed's audio record says length 8, draws 16).
+      // Fields past the record's end are absent (the WV-V series HTTP API V2.40 §7.2.1 audio record says length 8, draws 16).
       switch (t) {
         case Ext.Audio:
           if (l >= 8) {

@@ -115,6 +115,16 @@ export class SequenceTracker {
     return SeqEvent.Old;
   }
 
+  /** Forgets the source (a new SSRC): the next packet starts a new sequence; counters are kept. */
+  reset(): void {
+    this.started = false;
+    this.badSeq = -1;
+    this.cycles = 0;
+    this.expectedPrior = 0;
+    this.receivedPrior = 0;
+    this.received = 0;
+  }
+
   /**
    * Report block loss fields (RFC 3550 §6.4.1, A.3) since the previous call: fraction lost (0-255)
    * and the cumulative number lost (24-bit signed, clamped).

@@ -87,20 +87,21 @@ function bad(header: string, value: string, at: number, why: string): ProtocolEr
 const NPT_SEC = /^(\d{1,12})(?:\.(\d*))?$/;
 const NPT_HMS = /^(\d{1,9}):(\d{1,2}):(\d{1,2})(?:\.(\d*))?$/;
 
-function fraction(digits: string | undefined): number {
-  return digits ? Number(`0.${digits.slice(0, 12)}`) : 0;
+/** `int.frac` as one decimal literal, so the result is the double nearest to what was written. */
+function decimal(int: string, frac: string | undefined): number {
+  return frac ? Number(`${int}.${frac.slice(0, 15)}`) : Number(int);
 }
 
 function parseNptTime(s: string, value: string, at: number): number | 'now' {
   if (s.toLowerCase() === 'now') return 'now';
   let m = NPT_SEC.exec(s);
-  if (m) return Number(m[1]) + fraction(m[2]);
+  if (m) return decimal(m[1]!, m[2]);
   m = NPT_HMS.exec(s);
   if (m) {
     const mm = Number(m[2]);
     const ss = Number(m[3]);
     if (mm > 59 || ss > 59) throw bad('Range', value, at, `npt minutes/seconds over 59 ('${s}')`);
-    return Number(m[1]) * 3600 + mm * 60 + ss + fraction(m[4]);
+    return Number(m[1]) * 3600 + mm * 60 + decimal(m[3]!, m[4]);
   }
   throw bad('Range', value, at, `bad npt time '${s.slice(0, 20)}'`);
 }
@@ -120,7 +121,9 @@ export function parseUtcTime(s: string, header = 'Range', value = s, at = 0): nu
   if (mo! < 1 || mo! > 12 || d! < 1 || d! > 31 || h! > 23 || mi! > 59 || se! > 60) throw bad(header, value, at, `utc-time out of range '${s.slice(0, 30)}'`);
   const base = Date.UTC(y!, mo! - 1, d!, h!, mi!, se!);
   if (new Date(base - se! * 1000).getUTCDate() !== d) throw bad(header, value, at, `no such day '${s.slice(0, 30)}'`);
-  return base + fraction(m[7]) * 1000;
+  // The fraction as milliseconds written as one literal (`.25` -> 250, `.4401` -> 440.1): exact for whole ms.
+  const f = (m[7] ?? '').slice(0, 12).padEnd(3, '0');
+  return base + decimal(f.slice(0, 3), f.slice(3) || undefined);
 }
 
 /** Writes an RFC 2326 §3.7 utc-time: `YYYYMMDDThhmmss[.fff]Z` (milliseconds when not whole). */
@@ -305,7 +308,7 @@ const SPEED_RE = /^\s*(\d{1,9})(?:\.(\d*))?\s*$/;
 export function parseScale(value: string): number {
   const m = SCALE_RE.exec(value);
   if (!m) throw bad('Scale', value, 0, 'not a decimal number');
-  const n = Number(m[2]) + fraction(m[3]);
+  const n = decimal(m[2]!, m[3]);
   return m[1] === '-' && n !== 0 ? -n : n;
 }
 
@@ -319,7 +322,7 @@ export function formatScale(n: number): string {
 export function parseSpeed(value: string): number {
   const m = SPEED_RE.exec(value);
   if (!m) throw bad('Speed', value, 0, 'not a positive decimal number');
-  const n = Number(m[1]) + fraction(m[2]);
+  const n = decimal(m[1]!, m[2]);
   if (n === 0) throw bad('Speed', value, 0, 'zero');
   return n;
 }

@@ -137,6 +137,11 @@ export class RtspStreamParser {
     this.rangeSink = typeof sink.interleavedRange === 'function';
   }
 
+  /** A unit (message, frame or garbage run) is begun but not complete: a driver's head deadline runs. */
+  get partial(): boolean {
+    return this.state !== State.Idle;
+  }
+
   /** Absolute count of bytes pushed so far. */
   get offset(): number {
     return this.pushed;

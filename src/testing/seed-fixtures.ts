@@ -1,7 +1,7 @@
 /**
- * Byte shapes taken from the seed documents, for the virtual camera.
+ * Byte shapes taken from the vendor documents (docs/vendor-documents.md), for the virtual camera.
  *
- * SEED000_SDP is the IP Camera Standard API 5.0.0 §5.5.3.1's DESCRIBE answer. The seed is a PDF-to-text copy that lost two
+ * SEED000_SDP is the IP Camera Standard API 5.0.0 §5.5.3.1's DESCRIBE answer. Our copy of the document is a PDF-to-text conversion that lost two
  * line breaks; repaired here, and nothing else changed: `a=x-qt-text-inf:h264` and `m=video 0 RTP/AVP 99`
  * are two lines (no SDP line starts mid-line), and the wrapped `sprop-parameter-sets` is one fmtp line.
  * The quirks stay: `packetization-mode=28` (not a valid mode), trailing `;`, a LIVE555 2010 tool line,

@@ -1,6 +1,6 @@
 /**
  * VirtualHttpCamera: the HTTP side of the virtual camera. A loopback server answering the
- * seeds' HTTP endpoints byte for byte as the seeds print them, from corpus/ media:
+ * vendor documents' HTTP endpoints byte for byte as the documents print them, from corpus/ media:
  *
  *   the WV-V series HTTP API V2.40 (HTTP/1.1, CRLF)                          the IP Camera Standard API 5.0.0 (HTTP/1.0, mixed CRLF / bare LF)
  *   /cgi-bin/mjpg/video.cgi        multipart JPEG      /            multipart JPEG (the :8008 stream)

@@ -19,7 +19,20 @@ export interface ConnectOptions {
   signal?: AbortSignal;
 }
 
-/** Opens a TCP (or TLS) connection; rejects with ProtocolError TIMEOUT/ABORTED/CONNECTION_CLOSED. */
+/** The error code for a failed connect: refused and unreachable are not a drop mid-stream. */
+export function connectErrorCode(err: Error & { code?: string }): 'CONNECTION_REFUSED' | 'HOST_UNREACHABLE' | 'TLS_FAILED' | 'CONNECTION_CLOSED' {
+  const c = err.code ?? '';
+  if (c === 'ECONNREFUSED') return 'CONNECTION_REFUSED';
+  if (c === 'EHOSTUNREACH' || c === 'ENETUNREACH' || c === 'ENOTFOUND' || c === 'EAI_AGAIN' || c === 'EADDRNOTAVAIL') return 'HOST_UNREACHABLE';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME_MISMATCH/.test(c)) return 'TLS_FAILED';
+  return 'CONNECTION_CLOSED';
+}
+
+/**
+ * Opens a TCP (or TLS) connection; rejects with ProtocolError TIMEOUT / ABORTED / CONNECTION_REFUSED /
+ * HOST_UNREACHABLE / TLS_FAILED (certificate not verified: pass `rejectUnauthorized: false` to accept a
+ * self-signed camera certificate) / CONNECTION_CLOSED (anything else).
+ */
 export function openSocket(o: ConnectOptions): Promise<Socket | TLSSocket> {
   return new Promise((resolve, reject) => {
     if (o.signal?.aborted) return reject(new ProtocolError('ABORTED', 'connect aborted', { context: { host: o.host, port: o.port } }));
@@ -44,8 +57,11 @@ export function openSocket(o: ConnectOptions): Promise<Socket | TLSSocket> {
       cleanup();
       resolve(sock);
     };
-    const onError = (err: Error): void =>
-      fail(new ProtocolError('CONNECTION_CLOSED', `cannot connect to ${o.host}:${o.port}: ${err.message}`, { context: { host: o.host, port: o.port }, cause: err }));
+    const onError = (err: Error & { code?: string }): void => {
+      const code = connectErrorCode(err);
+      const hint = code === 'TLS_FAILED' ? ' (the certificate is not trusted: rejectUnauthorized: false / --insecure accepts it)' : '';
+      fail(new ProtocolError(code, `cannot connect to ${o.host}:${o.port}: ${err.message}${hint}`, { context: { host: o.host, port: o.port, errno: err.code }, cause: err }));
+    };
     const onAbort = (): void => fail(new ProtocolError('ABORTED', 'connect aborted', { context: { host: o.host, port: o.port } }));
     sock.once(readyEvent, onReady);
     sock.once('error', onError);

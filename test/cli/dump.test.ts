@@ -74,7 +74,8 @@ describe('camstream dump', () => {
     const live = lines((await cli(['dump', cam.url(), '--json', '--count', '30', '--capture', join(dir, 'e.pcapng')])).out);
     const file = lines((await cli(['dump', join(dir, 'e.pcapng'), '--json'])).out);
     const strip = (x: DumpRecord): unknown => {
-      const { t: _t, ...rest } = x as DumpRecord & { t: number };
+      // Connection numbers come from the driver (process-wide), the file's from the reader (from 1).
+      const { t: _t, conn: _c, ...rest } = x as DumpRecord & { t: number };
       if (rest.type === 'open') return { type: 'open' };
       return rest;
     };

@@ -177,18 +177,21 @@ describe('RtspClient against the VirtualCamera', () => {
   });
 
   it('close() releases the socket and timers; the camera sees the connection go', async () => {
+    // Counts only this client's own handles: its socket (seen through the wire tap) and its timer.
     const cam = await camera();
-    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-    const client = new RtspClient(cam.url());
+    const opened: number[] = [];
+    const closed: number[] = [];
+    const client = new RtspClient(cam.url(), {
+      tap: { open: (c) => opened.push(c.id), data: () => undefined, close: (id) => closed.push(id) },
+    });
     await client.start();
     await take(client, 5);
-    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBeGreaterThan(timersBefore);
+    expect(client.resources).toEqual({ socket: true, timer: true });
+    expect(opened).toHaveLength(1);
     await client.close();
-    await new Promise((r) => setTimeout(r, 50)); // the camera notices the disconnect and stops its own timers
-    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(timersBefore);
-    expect(cam.openConnections).toBe(0);
-    const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().filter((h) => h?.constructor?.name === 'Socket' && (h as { remotePort?: number }).remotePort === cam.port);
-    expect(handles).toHaveLength(0);
+    expect(client.resources).toEqual({ socket: false, timer: false });
+    expect(closed).toEqual(opened);
+    expect(cam.stats.requests['TEARDOWN']).toBe(1);
   });
 });
 
@@ -226,19 +229,22 @@ describe('RtspClient session services', () => {
     await loop.close();
   });
 
-  it('an AbortSignal ends frames() with ABORTED and releases the connection', async () => {
+  it('an AbortSignal ends frames() cleanly, still sends TEARDOWN, and keeps the reason as cause', async () => {
     const cam = await camera({ pace: 'realtime' });
     const ac = new AbortController();
     const client = new RtspClient(cam.url(), { signal: ac.signal });
     await client.start();
-    setTimeout(() => ac.abort(), 200);
-    const e = await (async () => {
-      for await (const _ of client.frames());
-    })().catch((x: unknown) => x);
-    expect((e as ProtocolError).code).toBe('ABORTED');
+    let n = 0;
+    const closedOnce = new Promise<void>((r) => client.once('close', () => r()));
+    for await (const _ of client.frames()) if (++n === 3) ac.abort(new Error('operator stop'));
+    await closedOnce;
+    expect(n).toBeGreaterThanOrEqual(3);
+    expect(client.endReason).toBe('closed');
+    expect(client.endError?.code).toBe('ABORTED');
+    expect((client.endError?.cause as Error).message).toBe('operator stop');
+    expect(cam.stats.requests['TEARDOWN']).toBe(1);
     await client.close();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(cam.openConnections).toBe(0);
+    expect(client.resources).toEqual({ socket: false, timer: false });
   });
 
   it('AVCC output carries 4-byte lengths and the avc1 codec string is known', async () => {

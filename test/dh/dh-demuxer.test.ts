@@ -40,7 +40,7 @@ describe('DhDemuxer: case table round trip', () => {
 
 describe('DhDemuxer: the WV-V series HTTP API V2.40 §7 layout', () => {
   it('decodes a hand-written packet byte by byte', () => {
-    // 24-byte header + 16-byte video extend header (seed §7.2.2) + 4 payload bytes.
+    // 24-byte header + 16-byte video extend header (WV-V series HTTP API V2.40 §7.2.2) + 4 payload bytes.
     const hex =
       '4448' + '20' + '00' + '2c000000' + '0500' + '1000' + '07000000' + '00f15365' + 'e803' + '00' + '00' +
       '21' + '10' + '0000' + '02' + '01' + '8002' + '6801' + '19' + '0c' + '00000000' +
@@ -57,7 +57,7 @@ describe('DhDemuxer: the WV-V series HTTP API V2.40 §7 layout', () => {
     expect(Buffer.from(r.frames[0]!.payload).toString('hex')).toBe('deadbeef');
   });
 
-  it("walks the audio record by its length byte (seed says 8, draws 16)", () => {
+  it("walks the audio record by its length byte (the document says 8, draws 16)", () => {
     const raw = Buffer.from([0x11, 8, 0, 0, 8, 2, 9, 0]);
     const r = demux('dh', [dhPacket({ kind: 'audio', payload: Buffer.alloc(8), rawExt: raw })]);
     expect(r.frames[0]).toMatchObject({ codec: 'g711a', channels: 2, sampleRate: 48000 });

@@ -56,7 +56,7 @@ function utf8Bodies(parts: MultipartPart[]): string[] {
   return parts.map((p) => Buffer.from(p.body).toString('utf8'));
 }
 
-describe('MultipartParser on the seeds', () => {
+describe('MultipartParser on the vendor documents\' examples', () => {
   it('the WV-V series HTTP API V2.40 event stream: tolerant delimiter, no blank line, wrong Content-Length', () => {
     const copy = Buffer.from(SEED003_EVENTS);
     const r = parseChunks([SEED003_EVENTS], 'myboundary');

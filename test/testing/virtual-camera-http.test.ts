@@ -21,7 +21,7 @@ function raw(port: number, request: string, n = Infinity): Promise<string> {
   });
 }
 
-describe('VirtualHttpCamera wire format (as the seeds print it)', () => {
+describe('VirtualHttpCamera wire format (as the vendor documents print it)', () => {
   let cam: VirtualHttpCamera;
   beforeAll(async () => {
     cam = await new VirtualHttpCamera({ eventIntervalMs: 5 }).start();

@@ -6,7 +6,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { VirtualCamera } from '../../testing/virtual-camera.js';
 import { loadH264 } from '../../testing/media-source.js';
 import { splitAnnexB } from '../../codec/annex-b.js';
@@ -22,7 +22,7 @@ export const summary = 'start a virtual camera on loopback and record from it (n
 const HELP = `usage: camstream demo [--duration S] [-o OUT] [--url RTSP_URL]
 
 Starts camstream's VirtualCamera on 127.0.0.1 (Digest auth, H.264 640x360 25 fps), probes it,
-records --duration seconds (default 4) to OUT (default a temp file) and checks the recording
+records --duration seconds (default 4) to OUT (default: a temporary file, removed at the end) and checks the recording
 against the source, NAL unit for NAL unit. With --url, probes and records a real camera instead.
 `;
 
@@ -33,7 +33,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const durationS = numberOption(a, '--duration') ?? 4;
-  const out = a.options.get('--out') ?? join(tmpdir(), `camstream-demo-${process.pid}.h264`);
+  // Without -o the recording goes to a private temporary folder, removed when the demo ends.
+  const tmp = a.options.has('--out') ? undefined : mkdtempSync(join(tmpdir(), 'camstream-demo-'));
+  const out = a.options.get('--out') ?? join(tmp!, 'demo.h264');
   let cam: VirtualCamera | undefined;
   let url = a.options.get('--url');
   if (!url) {
@@ -64,5 +66,6 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return r.frames > 0 ? 0 : 1;
   } finally {
     await cam?.stop();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
 }

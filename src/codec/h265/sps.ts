@@ -108,3 +108,52 @@ export function hvc1CodecString(space: number, tier: number, profile: number, co
   for (let i = 0; i < n; i++) s += `.${constraint[i]!.toString(16).toUpperCase()}`;
   return s;
 }
+
+/**
+ * HEVCDecoderConfigurationRecord (ISO/IEC 14496-15 §8.3.3.1) from the parameter sets, the profile,
+ * tier and level taken from the first SPS; 4-byte NAL lengths; bit depths as 8 (not parsed here).
+ * ```
+ * | 1 | space(2) tier(1) profile(5) | compat u32 | constraint 6B | level | 0xF000 | 0xFC | 0xFC|chroma
+ * | 0xF8 | 0xF8 | avgFrameRate u16 = 0 | 0x03 | numArrays | (type u8, count u16, (len u16, NAL)*)* |
+ * ```
+ */
+export function buildHevcDecoderConfig(vps: readonly Uint8Array[], sps: readonly Uint8Array[], pps: readonly Uint8Array[]): Uint8Array {
+  const first = sps[0];
+  if (!first) throw new ProtocolError('H265_BAD_SPS', 'no SPS for hvcC');
+  const info = parseH265Sps(first);
+  const arrays: [number, readonly Uint8Array[]][] = [
+    [32, vps],
+    [33, sps],
+    [34, pps],
+  ];
+  let size = 23;
+  for (const [, list] of arrays) if (list.length > 0) size += 3 + list.reduce((n, x) => n + 2 + x.length, 0);
+  const out = new Uint8Array(size);
+  const dv = new DataView(out.buffer);
+  out[0] = 1;
+  out[1] = ((info.profileSpace & 3) << 6) | ((info.tierFlag & 1) << 5) | (info.profileIdc & 0x1f);
+  dv.setUint32(2, info.compatibilityFlags >>> 0);
+  for (let i = 0; i < 6; i++) out[6 + i] = info.constraintBytes[i] ?? 0;
+  out[12] = info.levelIdc;
+  dv.setUint16(13, 0xf000);
+  out[15] = 0xfc;
+  out[16] = 0xfc | (info.chromaFormatIdc & 3);
+  out[17] = 0xf8;
+  out[18] = 0xf8;
+  dv.setUint16(19, 0);
+  out[21] = 0x03;
+  out[22] = arrays.filter(([, l]) => l.length > 0).length;
+  let o = 23;
+  for (const [type, list] of arrays) {
+    if (list.length === 0) continue;
+    out[o] = 0x80 | type;
+    dv.setUint16(o + 1, list.length);
+    o += 3;
+    for (const n of list) {
+      dv.setUint16(o, n.length);
+      out.set(n, o + 2);
+      o += 2 + n.length;
+    }
+  }
+  return out;
+}

@@ -160,7 +160,7 @@ export function parseEventData(text: string): EventDataStatus {
     } else if (/^IO$/i.test(group)) {
       if (f.Status !== undefined) st.io = decodeIoStatus(f.Status);
     } else if (/^T\d*$/i.test(group)) {
-      // T0: tampering (Event.E2); the seed names the parameter both "Enable" and "Enabled".
+      // T0: tampering (Event.E2); the IP Camera Standard API 5.0.0 §5.4.2 names the parameter both "Enable" and "Enabled".
       st.tampering = { enabled: flag(f.Enabled ?? f.Enable), triggered: flag(f.Triggered) };
     } else if (/^Face$/i.test(group)) {
       const streams = Object.create(null) as Record<string, FaceRect[]>;

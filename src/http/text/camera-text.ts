@@ -1,5 +1,5 @@
 /**
- * Parsers for the plain-text bodies the seeds' CGI endpoints answer with. All accept CRLF or bare LF
+ * Parsers for the plain-text bodies the vendor documents' CGI endpoints answer with (docs/vendor-documents.md). All accept CRLF or bare LF
  * line ends, trailing spaces and empty lines (the IP Camera Standard API 5.0.0 §4/5.1.1.3 mixes "\r\n" with "\n").
  *
  *   the IP Camera Standard API 5.0.0 §5.1.1.3   root.Network.IPAddress=192.168.0.250\n        # Error: <description>\n

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { decodeAttachPart, parseAttachLine, parseAttachText } from '../../../src/http/events/attach-events.js';
 
 describe('the WV-V series HTTP API V2.40 eventManager.cgi?action=attach parts', () => {
-  it('the seed example lines (§4.9.17)', () => {
+  it('the example lines of the WV-V series HTTP API V2.40 §4.9.17', () => {
     expect(parseAttachLine('Code=VideoMotion; action=Start; index=0')).toEqual({
       kind: 'event', code: 'VideoMotion', action: 'Start', index: 0,
       fields: { Code: 'VideoMotion', action: 'Start', index: '0' },
     });
     expect(parseAttachLine('Code=VideoBlind; action=Start; index=0')).toMatchObject({ code: 'VideoBlind', action: 'Start', index: 0 });
-    // "Code= MDResult" with a space; the data list is cut with "…" in the seed: kept as text.
+    // "Code= MDResult" with a space; the data list is cut with "…" in the document: kept as text.
     expect(parseAttachLine('Code= MDResult; action=Pulse; index=0; data=61708863,61708863…')).toMatchObject({
       code: 'MDResult', action: 'Pulse', index: 0, data: '61708863,61708863…',
     });

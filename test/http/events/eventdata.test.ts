@@ -20,7 +20,7 @@ describe('the IP Camera Standard API 5.0.0 eventdata.cgi (§5.4.2)', () => {
     expect(s.io!.outputs[0]).toEqual({ n: 1, closed: true, activeClosed: false, active: false });
     expect(s.io!.outputs.slice(1).every((o) => o.closed === false)).toBe(true);
     expect(s.io!.inputs.every((i) => i.enabled === false && i.closed === false)).toBe(true);
-    // The seed's own example: a2 => 10100010 means Input8, 6 and 2 are enabled.
+    // The IP Camera Standard API 5.0.0 §5.4.2's own example: a2 => 10100010 means Input8, 6 and 2 are enabled.
     const io = decodeIoStatus('a2000000000000');
     expect(io.inputs.filter((i) => i.enabled).map((i) => i.n)).toEqual([2, 6, 8]);
     expect(decodeIoStatus('ff').inputs[7]).toEqual({ n: 8, enabled: true, closed: undefined, normallyClosed: undefined, active: undefined });
