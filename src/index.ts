@@ -69,3 +69,7 @@ export { teeTap } from './capture/tee.js';
 // ---- MP4 / QuickTime recording --------------------------------------------------------------------
 export { Mp4Writer, Mp4FileWriter, completeFragmentsLength } from './mp4/index.js';
 export type { Mp4WriterOptions, Mp4TrackConfig, Mp4Sample, Mp4Sink, Mp4Chunk, Mp4ChunkKind, Mp4Container, Mp4WriterStats, Mp4FaststartPlan, ParameterSetMode, Mp4FileOptions, Mp4FileResult } from './mp4/index.js';
+export { Timeline } from './timeline/index.js';
+export type { TimelineTrack, TimelineOptions, TimelineInput, TimelineOutput, TimelineStats } from './timeline/index.js';
+export { ReconnectingRtspClient, isPermanentError } from './client/reconnect.js';
+export type { ReconnectPolicy, ReconnectingClientOptions, ReconnectEvent, RetryEvent, ReconnectStats, ReconnectingClientEvents } from './client/reconnect.js';
