@@ -18,7 +18,9 @@ const ENTRIES: Record<string, { module: object; names: string[] }> = {
       // dump
       'DumpTap', 'formatRecord', 'jsonRecord', 'DUMP_SCHEMA', 'runDump', 'teeTap',
       // MP4
-      'Mp4Writer', 'Mp4FileWriter', 'completeFragmentsLength'],
+      'Mp4Writer', 'Mp4FileWriter', 'completeFragmentsLength',
+      // recording timeline, reconnects
+      'Timeline', 'ReconnectingRtspClient', 'isPermanentError'],
   },
   'camstream/parsers': {
     module: parsers,
