@@ -7,5 +7,3 @@ export { DigestServer } from './digest-server.js';
 export type { AuthMode, DigestServerOptions } from './digest-server.js';
 export { dhPacket, dhExtend, muxDh, muxDhav, dhavPackets, dhavExt, dhavType, packDhavDate } from './dh-muxer.js';
 export type { MuxFrame, DhavMuxOptions } from './dh-muxer.js';
-export { PlaybackCamera, ONVIF_REPLAY_REQUIREMENT, ONVIF_BACKCHANNEL_REQUIREMENT } from './virtual-camera-playback.js';
-export type { PlaybackCameraOptions, PlaybackCameraStats, BackchannelPacket, BackchannelCodec } from './virtual-camera-playback.js';
