@@ -133,7 +133,8 @@ export class TrackReceiver {
       return;
     }
     if (p.ssrc !== this.ssrc && !this.checkSsrc(p.ssrc)) return;
-    if (p.extensionProfile === ONVIF_REPLAY_PROFILE && !this.replayPacket(p)) return;
+    // A packet from before the latest PLAY (replay CSeq): counted in the sequence, not depacketized.
+    const stale = p.extensionProfile === ONVIF_REPLAY_PROFILE && !this.replayPacket(p);
     this.now = now;
     if (this.host.rtp) this.host.rtp(this.track, p);
     const ev = this.seq.push(p.sequenceNumber);
@@ -156,6 +157,7 @@ export class TrackReceiver {
         break;
     }
     if (this.firstSeq < 0) this.first(p.sequenceNumber, p.timestamp);
+    if (stale) return;
     // The loss counted here is the depacketizer's too: it does not re-derive it.
     this.depacketizer.pushPayload(p.data, p.payloadOffset, p.payloadOffset + p.payloadLength, p.timestamp, p.marker, p.sequenceNumber, lost);
   }
