@@ -1,0 +1,175 @@
+/**
+ * `camstream record <rtsp url> -o out.mp4|out.mov`: video and audio (where the container carries
+ * it) through the recording timeline into fragmented MP4 / QuickTime files, with reconnects (on by
+ * default) and optional wall-clock aligned segments. Also `-o out.aac` (the AAC track as ADTS).
+ */
+import { createWriteStream } from 'node:fs';
+import { RtspClient, type RtspFrame, type RtspTrack } from '../../client/rtsp-client.js';
+import { ReconnectingRtspClient, type ReconnectEvent } from '../../client/reconnect.js';
+import { decodeH264Sprop, decodeSpropNalus } from '../../codec/h264/sprop.js';
+import { decodeConfigHex, parseAudioSpecificConfig, writeAdtsHeader } from '../../codec/aac/config.js';
+import { ProtocolError } from '../../errors.js';
+import { Mp4Recorder, type RecorderSummary, type RecorderTrack } from '../../mp4/recorder.js';
+import type { Mp4Container } from '../../mp4/writer.js';
+import { redactUrl } from '../../rtsp/url.js';
+import type { CliIo } from '../io.js';
+import { ProgressLine } from '../progress.js';
+
+export interface RecordMp4Options {
+  out: string;
+  durationS?: number;
+  frames?: number;
+  audio: boolean;
+  reconnect: boolean;
+  segmentS?: number;
+  faststart?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface RecordMp4Result {
+  files: string[];
+  frames: number;
+  videoFrames: number;
+  bytes: number;
+  reconnects: number;
+  discontinuities: number;
+  repairs: number;
+  dropped: number;
+  lost: number;
+  seconds: number;
+  tracks: string[];
+}
+
+/** The writer's configuration for a track, or a reason it is left out of this container. */
+export function trackConfig(t: RtspTrack, container: Mp4Container): RecorderTrack | string {
+  switch (t.codec) {
+    case 'h264': {
+      const sp = t.fmtp['sprop-parameter-sets'] ? decodeH264Sprop(t.fmtp['sprop-parameter-sets']) : undefined;
+      return { clockRate: t.clockRate, config: { codec: 'h264', sps: sp?.sps, pps: sp?.pps ? [sp.pps] : undefined } };
+    }
+    case 'h265': {
+      const f = t.fmtp;
+      const list = (v: string | undefined): Uint8Array[] | undefined => (v ? decodeSpropNalus(v) : undefined);
+      return { clockRate: t.clockRate, config: { codec: 'h265', vps: list(f['sprop-vps']), sps: list(f['sprop-sps']), pps: list(f['sprop-pps']) } };
+    }
+    case 'aac': {
+      if (!t.fmtp.config) return 'AAC without a config in the SDP';
+      return { clockRate: t.clockRate, config: { codec: 'aac', config: decodeConfigHex(t.fmtp.config), timescale: t.clockRate } };
+    }
+    case 'pcma':
+    case 'pcmu':
+      if (container !== 'mov') return `${t.codec === 'pcma' ? 'G.711 A-law' : 'G.711 µ-law'} cannot be carried in .mp4 (record to .mov to keep it)`;
+      return { clockRate: t.clockRate, config: { codec: t.codec, sampleRate: t.clockRate, channels: t.channels ?? 1 } };
+    default:
+      return `${t.codec} is not recorded to ${container === 'mov' ? '.mov' : '.mp4'}`;
+  }
+}
+
+export async function recordRtspMp4(url: string, o: RecordMp4Options, io: CliIo): Promise<RecordMp4Result> {
+  const container: Mp4Container = /\.mov$/i.test(o.out) ? 'mov' : 'mp4';
+  const media = o.audio ? ['video', 'audio'] : ['video'];
+  const sup = o.reconnect ? new ReconnectingRtspClient(url, { media, signal: o.signal }) : undefined;
+  const single = sup ? undefined : new RtspClient(url, { media, signal: o.signal });
+  const progress = new ProgressLine(io.stderr, `recording ${redactUrl(url)}`);
+  const res: RecordMp4Result = { files: [], frames: 0, videoFrames: 0, bytes: 0, reconnects: 0, discontinuities: 0, repairs: 0, dropped: 0, lost: 0, seconds: 0, tracks: [] };
+  let recorder: Mp4Recorder | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let keyframes = 0;
+  const closeAll = (): void => void (sup ? sup.close() : single!.close());
+  sup?.on('reconnect', (e: ReconnectEvent) => {
+    res.reconnects++;
+    recorder?.gap();
+    io.stderr.write(`\nreconnected after ${(e.downMs / 1000).toFixed(1)} s (${e.reason}${e.error ? `: ${e.error.message}` : ''}; ${e.attempts} attempt${e.attempts > 1 ? 's' : ''})\n`);
+  });
+  try {
+    const d = sup ? await sup.start() : await single!.start();
+    const client = (): RtspClient => (sup ? sup.current! : single!);
+    const setUp = client().tracks.filter((t) => t.rtpChannel !== undefined || t.transport !== undefined);
+    const index = new Map<number, number>();
+    const tracks: RecorderTrack[] = [];
+    for (const t of setUp.length ? setUp : d.tracks.filter((x) => x.supported)) {
+      const c = trackConfig(t, container);
+      if (typeof c === 'string') {
+        io.stderr.write(`camstream record: track ${t.index} left out: ${c}\n`);
+        continue;
+      }
+      index.set(t.index, tracks.length);
+      tracks.push(c);
+      res.tracks.push(t.codec);
+    }
+    if (!tracks.some((t) => t.config.codec === 'h264' || t.config.codec === 'h265')) {
+      throw new ProtocolError('MP4_UNSUPPORTED', `no H.264 or H.265 video track to record (tracks: ${d.tracks.map((t) => t.codec).join(', ') || 'none'})`);
+    }
+    recorder = new Mp4Recorder({
+      path: o.out,
+      tracks,
+      container,
+      segmentSeconds: o.segmentS,
+      faststart: o.faststart,
+      onFile: (r) => {
+        res.files.push(r.path);
+        res.bytes += r.bytes;
+      },
+    });
+    if (o.durationS) timer = setTimeout(closeAll, o.durationS * 1000);
+    const frames: AsyncIterable<RtspFrame> = sup ? sup.frames() : single!.frames();
+    for await (const f of frames) {
+      const ti = index.get(f.track);
+      if (ti === undefined) continue;
+      if (f.discontinuity) res.discontinuities++;
+      await recorder.push(ti, { data: f.data, nalus: f.nalus, keyframe: f.keyframe, timestamp: f.timestamp, wallClockMs: f.wallClockMs, sampleCount: (f as { sampleCount?: number }).sampleCount }, Date.now());
+      res.frames++;
+      if (f.mediaType === 'video') {
+        res.videoFrames++;
+        if (f.keyframe) keyframes++;
+      }
+      const c = sup ? sup.current : single;
+      if (c) res.lost = c.stats.lostPackets;
+      progress.update({ frames: res.videoFrames, bytes: res.bytes, losses: res.discontinuities, keyframes });
+      if (o.frames && res.videoFrames >= o.frames) break;
+    }
+  } finally {
+    if (timer) clearTimeout(timer);
+    await (sup ? sup.close() : single!.close());
+    if (recorder) {
+      const s: RecorderSummary = await recorder.close();
+      res.repairs = s.repairs;
+      res.dropped = s.dropped;
+      res.seconds = s.seconds;
+    }
+  }
+  progress.finish({ frames: res.videoFrames, bytes: res.bytes, losses: res.discontinuities, keyframes }, `-> ${res.files.join(', ') || o.out}`);
+  io.stderr.write(`${res.files.length} file${res.files.length === 1 ? '' : 's'} (${res.tracks.join(' + ')}), ${res.reconnects} reconnect${res.reconnects === 1 ? '' : 's'}, ${res.discontinuities} discontinuit${res.discontinuities === 1 ? 'y' : 'ies'}, ${res.repairs} timestamp repair${res.repairs === 1 ? '' : 's'}\n`);
+  return res;
+}
+
+/** `-o out.aac`: the AAC track as ADTS frames (ISO/IEC 14496-3 §1.A.2). */
+export async function recordRtspAac(url: string, o: { out: string; durationS?: number; frames?: number; signal?: AbortSignal }, io: CliIo): Promise<{ frames: number; bytes: number }> {
+  const client = new RtspClient(url, { media: ['audio'], signal: o.signal });
+  const file = createWriteStream(o.out);
+  const res = { frames: 0, bytes: 0 };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const d = await client.start();
+    const t = d.tracks.find((x) => x.codec === 'aac' && x.fmtp.config);
+    if (!t) throw new ProtocolError('MP4_UNSUPPORTED', `no AAC audio track to record as .aac (tracks: ${d.tracks.map((x) => x.codec).join(', ') || 'none'})`);
+    const cfg = parseAudioSpecificConfig(decodeConfigHex(t.fmtp.config!));
+    if (o.durationS) timer = setTimeout(() => void client.close(), o.durationS * 1000);
+    for await (const f of client.frames()) {
+      if (f.track !== t.index) continue;
+      const out = new Uint8Array(7 + f.data.length);
+      writeAdtsHeader(out, 0, cfg, f.data.length);
+      out.set(f.data, 7);
+      if (!file.write(out)) await new Promise<void>((r) => file.once('drain', () => r()));
+      res.frames++;
+      res.bytes += out.length;
+      if (o.frames && res.frames >= o.frames) break;
+    }
+  } finally {
+    if (timer) clearTimeout(timer);
+    await client.close();
+    await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  }
+  io.stderr.write(`recorded ${res.frames} AAC frames (${res.bytes} bytes) -> ${o.out}\n`);
+  return res;
+}
