@@ -55,6 +55,16 @@ export { captureEvents, playEvents } from './capture/read.js';
 export type { CaptureEvent } from './capture/read.js';
 export { StreamRedactor, redactText, secretForms } from './capture/redact.js';
 export type { RedactEmit, RedactorOptions } from './capture/redact.js';
+// protocol debugging: dump records
+export { DumpTap } from './debug/dump-tap.js';
+export type { DumpOptions } from './debug/dump-tap.js';
+export { formatRecord, jsonRecord } from './debug/records.js';
+export type { DumpRecord, DumpRecordType } from './debug/records.js';
+export { DUMP_SCHEMA } from './debug/schema.js';
+export type { NalInfo, RtcpInfo, RtcpBlockInfo } from './debug/describe.js';
+export { runDump } from './debug/run-dump.js';
+export type { RunDumpOptions } from './debug/run-dump.js';
+export { teeTap } from './capture/tee.js';
 
 // ---- MP4 / QuickTime recording --------------------------------------------------------------------
 export { Mp4Writer, Mp4FileWriter, completeFragmentsLength } from './mp4/index.js';

@@ -43,6 +43,8 @@ export interface CameraHttpOptions {
   headTimeoutMs?: number;
   rejectUnauthorized?: boolean;
   userAgent?: string;
+  /** Shown every byte of every request both ways (a pcapng capture, `camstream dump`): src/capture/tap.ts. */
+  tap?: import('../capture/tap.js').WireTap;
 }
 
 /** An endless (or long) answer being read: iterate it, then `close()` (or break out of `for await`). */
@@ -327,6 +329,7 @@ export class CameraHttp {
       headTimeoutMs: this.options.headTimeoutMs,
       rejectUnauthorized: this.options.rejectUnauthorized,
       userAgent: this.options.userAgent,
+      tap: this.options.tap,
       ...o,
       authenticator: sameHost ? this.auth : undefined,
     });

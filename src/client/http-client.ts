@@ -28,6 +28,8 @@ import { openSocket } from '../transport/connect.js';
 import { cameraErrorToProtocolError, parseCameraError } from '../http/text/camera-text.js';
 import { HttpResponseParser } from '../http/response-parser.js';
 import { parseHttpUrl, type HttpUrl } from '../http/url.js';
+import type { WireTap } from '../capture/tap.js';
+import { tapSocket } from '../capture/socket-tap.js';
 
 export const USER_AGENT = 'camstream/0.1';
 
@@ -68,6 +70,8 @@ export interface HttpRequestOptions {
   /** https:// certificate check (default true; cameras often have self-signed certificates). */
   rejectUnauthorized?: boolean;
   userAgent?: string;
+  /** Shown every byte both ways (a pcapng capture, `camstream dump`): src/capture/tap.ts. */
+  tap?: WireTap;
 }
 
 export interface HttpResponse {
@@ -371,6 +375,7 @@ async function exchange(a: Attempt, o: HttpRequestOptions, method: string): Prom
     timeoutMs: o.connectTimeoutMs ?? 10_000,
     signal: o.signal,
   })) as Socket;
+  if (o.tap) tapSocket(sock, o.tap, 'http');
   const x = new Exchange(sock, url, method, o.idleTimeoutMs ?? 30_000, o.headTimeoutMs ?? 30_000, { maxHeadSize: o.maxHeadSize, maxHeaderCount: o.maxHeaderCount }, o.highWaterMark ?? 32, o.signal);
   sock.write(head);
   if (fixed !== undefined && fixed.length > 0) sock.write(fixed);

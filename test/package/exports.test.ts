@@ -15,6 +15,8 @@ const ENTRIES: Record<string, { module: object; names: string[] }> = {
     names: ['CameraHttp', 'ProtocolError', 'RtspClient', 'VERSION', 'createDemuxer', 'expectOk', 'formatCameraTime', 'httpRequest', 'isProtocolError', 'redactUrl', 'sniff', 'throwIfCameraError',
       // captures
       'PcapngCapture', 'MemorySink', 'REDACTION_NOTE', 'openCaptureFile', 'rotatedName', 'FileSink', 'readPcap', 'captureEvents', 'playEvents', 'StreamRedactor', 'redactText', 'secretForms',
+      // dump
+      'DumpTap', 'formatRecord', 'jsonRecord', 'DUMP_SCHEMA', 'runDump', 'teeTap',
       // MP4
       'Mp4Writer', 'Mp4FileWriter', 'completeFragmentsLength',
       // recording timeline, reconnects
