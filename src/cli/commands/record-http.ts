@@ -29,6 +29,10 @@ function writeAll(ws: WriteStream, b: Uint8Array): Promise<void> | undefined {
 
 /** Records; resolves with the exit code (0, or 1 after printing the error). */
 export async function recordHttp(url: string, opts: RecordHttpOptions, io: CliIo): Promise<number> {
+  if (/\.(mp4|mov)$/i.test(opts.out)) {
+    const { recordHttpMp4 } = await import('./record-mp4.js');
+    return recordHttpMp4(url, opts, io);
+  }
   const safe = parseHttpUrl(url).safe;
   const raw = /\.(dav|dh)$/i.test(opts.out);
   const progress = new ProgressLine(io.stderr as NodeJS.WritableStream & { isTTY?: boolean }, `record ${safe}`);

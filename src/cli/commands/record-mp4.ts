@@ -173,3 +173,112 @@ export async function recordRtspAac(url: string, o: { out: string; durationS?: n
   io.stderr.write(`recorded ${res.frames} AAC frames (${res.bytes} bytes) -> ${o.out}\n`);
   return res;
 }
+
+/**
+ * An HTTP DH stream (realmonitor / playBack / loadfile) to `.mp4` / `.mov`: the first video channel
+ * (H.264/H.265) and, in `.mov`, its G.711 audio, through the recording timeline. The tracks are
+ * those seen up to the first video keyframe. DH times are milliseconds: video is stamped on a
+ * 90 kHz clock, audio on its sample rate; the DH wall clock (UTC) anchors `prft` (DHAV's is local
+ * time with no zone, so it is not used).
+ */
+export async function recordHttpMp4(url: string, o: { out: string; durationS?: number; frames?: number; signal?: AbortSignal }, io: CliIo): Promise<number> {
+  const { httpRequest, expectOk } = await import('../../client/http-client.js');
+  const { parseHttpUrl } = await import('../../http/url.js');
+  const { createDemuxer } = await import('../../dh/sniff.js');
+  const container: Mp4Container = /\.mov$/i.test(o.out) ? 'mov' : 'mp4';
+  const safe = parseHttpUrl(url).safe;
+  const progress = new ProgressLine(io.stderr, `record ${safe}`);
+  const pending: import('../../dh/types.js').DhFrame[] = [];
+  const demux = createDemuxer({ frame: (f) => pending.push(f), event: () => undefined });
+  let recorder: Mp4Recorder | undefined;
+  let videoChannel: number | undefined;
+  let audioIndex = -1;
+  let audioRate = 8000;
+  const early: import('../../dh/types.js').DhFrame[] = [];
+  const stats = { frames: 0, bytes: 0, losses: 0, keyframes: 0 };
+  const files: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let stop = false;
+  const feed = async (f: import('../../dh/types.js').DhFrame): Promise<void> => {
+    if (!recorder) return;
+    const video = f.kind === 'video';
+    if (!video && audioIndex < 0) return;
+    const rate = video ? 90000 : audioRate;
+    const ts = Math.round((f.timestamp * rate) / 1000) % 0x100000000;
+    await recorder.push(video ? 0 : audioIndex, { data: f.payload, keyframe: video ? f.keyframe : true, timestamp: ts, wallClockMs: f.format === 'dh' ? f.time : undefined, sampleCount: video ? undefined : f.payload.length / Math.max(1, f.channels) }, Date.now());
+    if (video) {
+      stats.frames++;
+      stats.bytes += f.payload.length;
+      if (f.keyframe) stats.keyframes++;
+    }
+  };
+  /** The tracks: the first video keyframe, plus audio seen within 10 video frames of it (or whatever came, at the end). */
+  const begin = async (force: boolean): Promise<void> => {
+    const key = early.findIndex((x) => x.kind === 'video' && x.keyframe);
+    if (key < 0) return;
+    const after = early.slice(key);
+    if (!force && !after.some((x) => x.kind === 'audio') && after.filter((x) => x.kind === 'video').length < 10) return;
+    const first = early[key]!;
+    const tracks: RecorderTrack[] = [{ clockRate: 90000, config: { codec: first.codec as 'h264' | 'h265' } }];
+    const audio = after.find((x) => x.kind === 'audio');
+    if (audio && (audio.codec === 'g711a' || audio.codec === 'g711u')) {
+      if (container === 'mov') {
+        audioRate = audio.sampleRate || 8000;
+        audioIndex = tracks.length;
+        tracks.push({ clockRate: audioRate, config: { codec: audio.codec === 'g711a' ? 'pcma' : 'pcmu', sampleRate: audioRate, channels: audio.channels || 1 } });
+      } else {
+        io.stderr.write(`camstream record: audio left out: G.711 cannot be carried in .mp4 (record to .mov to keep it)\n`);
+      }
+    } else if (audio) {
+      io.stderr.write(`camstream record: audio left out: ${audio.codec} is not recorded from DH streams\n`);
+    }
+    recorder = new Mp4Recorder({ path: o.out, tracks, container, onFile: (r) => files.push(r.path) });
+    early.length = 0;
+    for (const e of after) {
+      await feed(e);
+      if (o.frames !== undefined && stats.frames >= o.frames) break;
+    }
+  };
+  try {
+    const res = await expectOk(await httpRequest(url, { signal: o.signal }));
+    if (o.durationS !== undefined) timer = setTimeout(() => res.close(), o.durationS * 1000);
+    for await (const chunk of res.body) {
+      demux.push(chunk);
+      for (const f of pending) {
+        if (f.kind === 'video') {
+          if (f.codec !== 'h264' && f.codec !== 'h265') continue;
+          videoChannel ??= f.channel;
+          if (f.channel !== videoChannel) continue;
+        } else if (f.kind !== 'audio') continue;
+        if (!recorder) {
+          early.push(f);
+          if (early.length > 512) early.shift();
+          await begin(false);
+        } else {
+          await feed(f);
+        }
+        if (o.frames !== undefined && stats.frames >= o.frames) {
+          stop = true;
+          break;
+        }
+      }
+      pending.length = 0;
+      progress.update(stats);
+      if (stop) break;
+    }
+    res.close();
+    if (!recorder) await begin(true);
+  } catch (e) {
+    if (!(e instanceof ProtocolError && e.code === 'ABORTED')) {
+      io.stderr.write(`camstream record: ${e instanceof Error ? e.message : String(e)}\n`);
+      await recorder?.close();
+      return 1;
+    }
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+  const s = recorder ? await recorder.close() : undefined;
+  progress.finish(stats, `-> ${files.join(', ') || o.out}`);
+  io.stderr.write(`${files.length} file${files.length === 1 ? '' : 's'}, ${s?.repairs ?? 0} timestamp repairs\n`);
+  return 0;
+}
