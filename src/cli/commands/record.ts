@@ -11,6 +11,7 @@ import { redactUrl } from '../../rtsp/url.js';
 import { numberOption, parseArgs, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';
 import { ProgressLine } from '../progress.js';
+import { captureForUrl } from '../../capture/file.js';
 
 export const summary = 'record the video of an RTSP camera (or a DH stream over HTTP) to a file';
 
@@ -22,6 +23,7 @@ const HELP = `usage: camstream record <url> -o OUT [--duration S] [--frames N] [
   --frames N      stop after N video frames
   --transport T   tcp (default; RTP over the RTSP connection, RFC 2326 §10.12)
   --json          print the final summary as JSON on stdout
+  --capture FILE  also write a pcapng capture of the RTSP session (passwords removed; see \`camstream replay\`)
 Without --duration or --frames, records until Ctrl-C.
 `;
 
@@ -42,8 +44,9 @@ function writeAsync(out: WriteStream, data: Uint8Array): Promise<void> | undefin
   return new Promise((resolve) => out.once('drain', resolve));
 }
 
-export async function recordRtsp(url: string, o: { out: string; durationS?: number; frames?: number; signal?: AbortSignal }, io: CliIo): Promise<RecordResult> {
-  const client = new RtspClient(url, { media: ['video'], signal: o.signal });
+export async function recordRtsp(url: string, o: { out: string; durationS?: number; frames?: number; signal?: AbortSignal; capture?: string }, io: CliIo): Promise<RecordResult> {
+  const cap = captureForUrl(o.capture, url);
+  const client = new RtspClient(url, { media: ['video'], signal: o.signal, tap: cap?.tap });
   const file = createWriteStream(o.out);
   const progress = new ProgressLine(io.stderr, `recording ${redactUrl(url)}`);
   const res: RecordResult = { frames: 0, keyframes: 0, bytes: 0, lost: 0, droppedUnits: 0, seconds: 0, codec: '' };
@@ -71,6 +74,7 @@ export async function recordRtsp(url: string, o: { out: string; durationS?: numb
   } finally {
     if (timer) clearTimeout(timer);
     await client.close();
+    cap?.close();
     await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
   }
   const t = client.tracks.find((x) => x.rtpChannel !== undefined);
@@ -84,7 +88,7 @@ export async function recordRtsp(url: string, o: { out: string; durationS?: numb
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { flags: ['--json'], options: ['--out', '--duration', '--frames', '--transport'], aliases: { '-o': '--out' } });
+  const a = parseArgs(argv, { flags: ['--json'], options: ['--out', '--duration', '--frames', '--transport', '--capture'], aliases: { '-o': '--out' } });
   if (a.help) {
     await write(io.stdout, HELP);
     return 0;
@@ -106,7 +110,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const onSigint = (): void => ac.abort();
   process.once('SIGINT', onSigint);
   try {
-    const r = await recordRtsp(url, { out, durationS, frames, signal: ac.signal }, io);
+    const r = await recordRtsp(url, { out, durationS, frames, signal: ac.signal, capture: a.options.get('--capture') }, io);
     if (a.flags.has('--json')) await write(io.stdout, JSON.stringify(r) + '\n');
     return 0;
   } catch (e) {
