@@ -13,14 +13,14 @@ import type { Socket } from 'node:net';
 import { ProtocolError } from '../errors.js';
 import { openSocket } from '../transport/connect.js';
 import { RtspSession, VERSION } from '../rtsp/session/session.js';
-import type { ConnectTarget, EndReason, RtspDescription, RtspFrame, RtspSessionOptions, RtspStats, RtspTrack, SessionState } from '../rtsp/session/types.js';
+import type { ConnectTarget, EndReason, PlayOptions, PlayResponse, RtspDescription, RtspFrame, RtspSessionOptions, RtspStats, RtspTrack, SessionState } from '../rtsp/session/types.js';
 import type { RtpPacketView } from '../rtp/rtp-packet.js';
 import type { RtcpPacket } from '../rtp/rtcp.js';
 import type { WireTap } from '../capture/tap.js';
 import { AsyncQueue } from './async-queue.js';
 
 export { VERSION };
-export type { RtspDescription, RtspFrame, RtspStats, RtspTrack, EndReason, SessionState };
+export type { RtspDescription, RtspFrame, RtspStats, RtspTrack, EndReason, SessionState, PlayOptions, PlayResponse };
 
 export interface RtspClientOptions extends RtspSessionOptions {
   connectTimeoutMs?: number;
@@ -80,7 +80,6 @@ export class RtspClient extends EventEmitter {
     super();
     this.options = options;
     const tap = options.tap;
-    const maxBacklog = options.maxWriteBacklog ?? 1024 * 1024;
     this.rtsp = new RtspSession(
       url,
       {
@@ -89,9 +88,7 @@ export class RtspClient extends EventEmitter {
           if (!sock || sock.destroyed) return;
           tap?.data(this.sockId, 'out', bytes, Date.now());
           sock.write(bytes);
-          if (sock.writableLength > maxBacklog) {
-            this.rtsp.fail(new ProtocolError('LIMIT_EXCEEDED', `more than ${maxBacklog} bytes wait to be written: the server does not read`, { context: { url: this.rtsp.redactedUrl } }));
-          }
+          if (sock.writableCorked === 0) this.checkBacklog(sock);
         },
         connect: (target) => this.connect(target),
         frame: (f) => this.queue.push(f),
@@ -199,11 +196,15 @@ export class RtspClient extends EventEmitter {
     return done;
   }
 
-  /** PLAY (aggregate control). `range` e.g. 'npt=0-' or 'clock=20240101T000000Z-'; a resume after pause() sends none unless given. */
-  async play(opts: { range?: string; scale?: number } = {}): Promise<void> {
+  /**
+   * PLAY (aggregate control). `range`: 'npt=0-', `{ npt: 10 }`, `{ clock: date }`...; a resume after
+   * pause() sends none unless given; while playing, a new `range` seeks. Resolves with the answer's
+   * Range, Scale, Speed and Rate-Control.
+   */
+  async play(opts: PlayOptions = {}): Promise<PlayResponse> {
     const s = this.rtsp.state;
     if (s === 'init' || s === 'described') await this.setup();
-    await this.rtsp.play(Date.now(), opts);
+    return this.rtsp.play(Date.now(), opts);
   }
 
   async pause(): Promise<void> {
@@ -211,7 +212,7 @@ export class RtspClient extends EventEmitter {
   }
 
   /** Convenience: describe + setup + play. */
-  async start(opts: { range?: string } = {}): Promise<RtspDescription> {
+  async start(opts: PlayOptions = {}): Promise<RtspDescription> {
     const d = await this.describe();
     await this.setup();
     await this.play(opts);
@@ -308,7 +309,11 @@ export class RtspClient extends EventEmitter {
     sock.on('data', (chunk: Buffer) => {
       const now = Date.now();
       tap?.data(id, 'in', chunk, now);
+      // Answers to the server's requests in one chunk leave in one writev, not one syscall each.
+      sock.cork();
       this.rtsp.receive(chunk, now);
+      sock.uncork();
+      this.checkBacklog(sock);
     });
     sock.on('error', (err) => {
       error = err;
@@ -323,6 +328,14 @@ export class RtspClient extends EventEmitter {
         : undefined;
       this.rtsp.disconnected(Date.now(), e);
     });
+  }
+
+  /** A server that does not read our answers (or reports) must not grow our memory: fail past the cap. */
+  private checkBacklog(sock: Socket): void {
+    const max = this.options.maxWriteBacklog ?? 1024 * 1024;
+    if (sock.writableLength > max && this.rtsp.state !== 'closed') {
+      this.rtsp.fail(new ProtocolError('LIMIT_EXCEEDED', `more than ${max} bytes wait to be written: the server does not read`, { context: { url: this.rtsp.redactedUrl } }));
+    }
   }
 
   private dropSocket(): void {
