@@ -1,119 +1,152 @@
 /**
- * `camstream record <url> [--duration S] [--frames N] -o out.h264` (http(s):// DH streams
- * via record-http). RTSP over TCP interleaved; the first video track's access units are
- * written as an Annex-B elementary stream. A live progress line on a TTY, a summary at the end.
- * Ctrl-C (SIGINT) ends the recording cleanly (TEARDOWN, file closed).
+ * `camstream record <url> -o OUT [--duration S] [--frames N] [--timeout S] [--json] [-v]` (http(s)://
+ * DH streams via record-http). RTSP over TCP interleaved; the first video track's access units are
+ * written as an Annex B elementary stream, from the first keyframe. A live progress line on a TTY,
+ * and one summary (stderr, or `--json` on stdout) however the recording ends: --duration, --frames,
+ * Ctrl-C/SIGTERM, the reader of stdout leaving, the server ending the stream, a timeout, an error.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { RtspClient } from '../../client/rtsp-client.js';
 import { ProtocolError } from '../../errors.js';
 import { redactUrl } from '../../rtsp/url.js';
 import { numberOption, parseArgs, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';
+import { chooseOutput, RecordOutput } from '../output.js';
 import { ProgressLine } from '../progress.js';
+import { finishSummary, newSummary, NORMAL_ENDS, summaryLine, type RecordEnd, type RecordSummary } from '../record-summary.js';
+import { verboseRtsp } from '../verbose.js';
 
 export const summary = 'record the video of an RTSP camera (or a DH stream over HTTP) to a file';
+export const handlesSignals = true;
 
-const HELP = `usage: camstream record <url> -o OUT [--duration S] [--frames N] [--transport tcp] [--json]
+const HELP = `usage: camstream record <url> -o OUT [--duration S] [--frames N] [--timeout S] [--json] [-v]
 
   <url>           rtsp://[user:pass@]host[:port]/path  or an http(s):// DH stream (realmonitor.cgi ...)
-  -o, --out OUT   output file: Annex-B .h264/.h265 elementary stream (http: also .dav for raw bytes)
+  -o, --out OUT   the extension picks the format: .h264 .264 .h265 .265 .hevc = Annex B elementary
+                  stream; .dav .dh = the DH bytes as received (http only); - = Annex B on stdout.
+                  Other extensions (.mp4 ...) are refused. No file is left when nothing was recorded.
   --duration S    stop after S seconds
   --frames N      stop after N video frames
+  --timeout S     give up when connecting, a request, or the stream is silent for S seconds (default 10/10/30)
   --transport T   tcp (default; RTP over the RTSP connection, RFC 2326 §10.12)
-  --json          print the final summary as JSON on stdout
-Without --duration or --frames, records until Ctrl-C.
+  --json          the summary as one JSON object on stdout (also on failure)
+  -v, --verbose   print the RTSP/HTTP dialogue on stderr (credentials redacted)
+Without --duration or --frames, records until Ctrl-C. Exit status: 0 when ended by --duration,
+--frames, Ctrl-C/SIGTERM or a closed stdout; 1 when the server ended the stream, a timeout or an error.
 `;
 
-export interface RecordResult {
-  frames: number;
-  keyframes: number;
-  bytes: number;
-  lost: number;
-  droppedUnits: number;
-  seconds: number;
-  codec: string;
-  width?: number;
-  height?: number;
+export interface RecordOptions {
+  out: RecordOutput;
+  durationS?: number;
+  frames?: number;
+  timeoutS?: number;
+  verbose?: boolean;
+  /** Print the summary line on stderr (default true; the demo prints its own). */
+  summaryLine?: boolean;
 }
 
-function writeAsync(out: WriteStream, data: Uint8Array): Promise<void> | undefined {
-  if (out.write(data)) return undefined;
-  return new Promise((resolve) => out.once('drain', resolve));
+function endOf(e: unknown): RecordEnd {
+  if (e instanceof ProtocolError) {
+    if (e.code === 'TIMEOUT') return 'timeout';
+    if (e.code === 'CONNECTION_CLOSED') return 'server-closed';
+  }
+  return 'error';
 }
 
-export async function recordRtsp(url: string, o: { out: string; durationS?: number; frames?: number; signal?: AbortSignal }, io: CliIo): Promise<RecordResult> {
-  const client = new RtspClient(url, { media: ['video'], signal: o.signal });
-  const file = createWriteStream(o.out);
-  const progress = new ProgressLine(io.stderr, `recording ${redactUrl(url)}`);
-  const res: RecordResult = { frames: 0, keyframes: 0, bytes: 0, lost: 0, droppedUnits: 0, seconds: 0, codec: '' };
-  const t0 = Date.now();
+/** Records; never throws for what the camera or network does: the summary says how it ended. */
+export async function recordRtsp(url: string, o: RecordOptions, io: CliIo): Promise<RecordSummary> {
+  const t = o.timeoutS !== undefined ? o.timeoutS * 1000 : undefined;
+  const client = new RtspClient(url, {
+    media: ['video'],
+    ...(t !== undefined ? { connectTimeoutMs: t, requestTimeoutMs: t, idleTimeoutMs: t } : {}),
+  });
+  if (o.verbose) verboseRtsp(client, io.stderr);
+  const s = newSummary(redactUrl(url), o.out.path, 'annexb', new Date());
+  const progress = new ProgressLine(io.stderr, `recording ${s.url}`);
+  let end: RecordEnd | undefined;
+  let error: unknown;
+  const stop = (why: RecordEnd): void => {
+    end ??= why;
+    void client.close();
+  };
+  const onAbort = (): void => stop(io.signal?.reason === 'output-closed' ? 'output-closed' : 'signal');
+  if (io.signal?.aborted) onAbort();
+  io.signal?.addEventListener('abort', onAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
   try {
     await client.start();
-    const track = client.tracks.find((t) => t.rtpChannel !== undefined);
-    res.codec = track?.codec ?? '';
-    if (o.durationS) timer = setTimeout(() => void client.close(), o.durationS * 1000);
+    const track = client.tracks.find((x) => x.rtpChannel !== undefined);
+    s.codec = track?.codec ?? '';
+    if (o.durationS) timer = setTimeout(() => stop('duration'), o.durationS * 1000);
     let started = false;
     for await (const f of client.frames()) {
       // A recording starts at a keyframe: frames before the first IDR cannot be decoded.
       if (!started && !f.keyframe) continue;
       started = true;
-      res.frames++;
-      if (f.keyframe) res.keyframes++;
-      res.bytes += f.data.length;
-      const w = writeAsync(file, f.data);
+      s.frames++;
+      if (f.keyframe) s.keyframes++;
+      const w = o.out.write(f.data);
       if (w) await w;
-      res.lost = client.stats.lostPackets;
-      progress.update({ frames: res.frames, bytes: res.bytes, losses: client.stats.droppedUnits, keyframes: res.keyframes });
-      if (o.frames && res.frames >= o.frames) break;
+      s.bytes = o.out.bytes;
+      progress.update({ frames: s.frames, bytes: s.bytes, losses: client.stats.droppedUnits, keyframes: s.keyframes });
+      if (o.frames && s.frames >= o.frames) {
+        end ??= 'frames';
+        break;
+      }
+    }
+    // The iteration ended without us asking and without an error: the stream finished.
+    end ??= 'end-of-stream';
+  } catch (e) {
+    if (end === undefined) {
+      end = endOf(e);
+      error = e;
     }
   } finally {
     if (timer) clearTimeout(timer);
+    io.signal?.removeEventListener('abort', onAbort);
     await client.close();
-    await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    await o.out.close();
   }
-  const t = client.tracks.find((x) => x.rtpChannel !== undefined);
-  if (t?.width) res.width = t.width;
-  if (t?.height) res.height = t.height;
-  res.lost = client.stats.lostPackets;
-  res.droppedUnits = client.stats.droppedUnits;
-  res.seconds = (Date.now() - t0) / 1000;
-  progress.finish({ frames: res.frames, bytes: res.bytes, losses: res.droppedUnits, keyframes: res.keyframes }, `-> ${o.out}`);
-  return res;
+  const track = client.tracks.find((x) => x.rtpChannel !== undefined);
+  if (track?.width) s.width = track.width;
+  if (track?.height) s.height = track.height;
+  s.bytes = o.out.bytes;
+  s.losses.lostPackets = client.stats.lostPackets;
+  s.losses.droppedUnits = client.stats.droppedUnits;
+  finishSummary(s, new Date(), end, error);
+  progress.finish({ frames: s.frames, bytes: s.bytes, losses: s.losses.droppedUnits }, '', false);
+  if (o.summaryLine !== false) io.stderr.write(summaryLine(s));
+  return s;
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { flags: ['--json'], options: ['--out', '--duration', '--frames', '--transport'], aliases: { '-o': '--out' } });
+  const a = parseArgs(argv, { flags: ['--json', '--verbose'], options: ['--out', '--duration', '--frames', '--transport', '--timeout'], aliases: { '-o': '--out', '-v': '--verbose' } });
   if (a.help) {
     await write(io.stdout, HELP);
     return 0;
   }
   const url = a.positionals[0];
   const out = a.options.get('--out');
-  if (!url || a.positionals.length > 1) throw new UsageError('record takes one URL (see --help)');
-  if (!out) throw new UsageError('record needs -o OUT');
+  if (!url || a.positionals.length > 1) throw new UsageError('record takes one URL');
+  if (!out) throw new UsageError('record needs -o OUT (a file, or - for stdout)');
   const transport = a.options.get('--transport') ?? 'tcp';
   if (transport !== 'tcp') throw new UsageError(`--transport ${transport}: only tcp is supported (RTP interleaved on the RTSP connection)`);
   const durationS = numberOption(a, '--duration');
   const frames = numberOption(a, '--frames');
-  if (/^https?:\/\//i.test(url)) {
+  const timeoutS = numberOption(a, '--timeout');
+  const json = a.flags.has('--json');
+  const verbose = a.flags.has('--verbose');
+  const http = /^\s*https?:\/\//i.test(url);
+  if (!http && !/^\s*rtsps?:\/\//i.test(url)) throw new UsageError(`unsupported URL scheme: ${redactUrl(url)} (rtsp://, rtsps://, http://, https://)`);
+  const format = chooseOutput(out, http ? 'http' : 'rtsp');
+  if (json && out === '-') throw new UsageError('--json and -o - both want stdout: write the recording to a file');
+  const output = new RecordOutput(out, io.stdout);
+  let s: RecordSummary;
+  if (http) {
     const { recordHttp } = await import('./record-http.js');
-    return recordHttp(url, { out, durationS, frames }, io);
+    s = await recordHttp(url.trim(), { out: output, format: format.kind, durationS, frames, timeoutS, verbose }, io);
+  } else {
+    s = await recordRtsp(url.trim(), { out: output, durationS, frames, timeoutS, verbose }, io);
   }
-  if (!/^rtsps?:\/\//i.test(url)) throw new UsageError(`unsupported URL scheme: ${redactUrl(url)}`);
-  const ac = new AbortController();
-  const onSigint = (): void => ac.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    const r = await recordRtsp(url, { out, durationS, frames, signal: ac.signal }, io);
-    if (a.flags.has('--json')) await write(io.stdout, JSON.stringify(r) + '\n');
-    return 0;
-  } catch (e) {
-    if (e instanceof ProtocolError && e.code === 'ABORTED') return 0; // Ctrl-C: file already closed
-    io.stderr.write(`camstream record: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  if (json) await write(io.stdout, JSON.stringify(s) + '\n');
+  return NORMAL_ENDS.includes(s.endReason) ? 0 : 1;
 }
