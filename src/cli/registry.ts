@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   probe: () => import('./commands/probe.js'),
   record: () => import('./commands/record.js'),
   demo: () => import('./commands/demo.js'),
+  dump: () => import('./commands/dump.js'),
 };
 
 /** Exit statuses of every command (README "Command line"). */

@@ -3,21 +3,27 @@
  * quirks included, so the client (and users' code) can be tested with no camera around. Used by
  * the test suite, by `camstream demo`, and exported as `camstream/testing`.
  *
- * RTSP over TCP (interleaved) only: a UDP SETUP is answered 461, like VLC's server answers TCP.
+ * Transports (RFC 2326 §12.39): TCP interleaved, UDP unicast (RTP from its own server_port pair to
+ * the client's client_port pair, from the address of the RTSP connection only), UDP multicast (to a
+ * group of its own, `ttl=1`), and RTSP over HTTP tunnels (the QuickTime GET + POST pair, on the
+ * same port). `transports` turns each off, so a TCP-only camera (UDP SETUP -> 461) is one option.
  * Every quirk is a named switch; each cites docs/camera-quirks.md.
  */
 import { listen, closeServer } from './listen.js';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createSocket, type Socket as DgramSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { RtspStreamParser, type RtspMessage } from '../rtsp/rtsp-parser.js';
 import { encodeResponse, encodeInterleaved, encodeRequest } from '../rtsp/encode.js';
-import { parseTransport } from '../rtsp/headers.js';
+import { parseTransports, type TransportSpec } from '../rtsp/headers.js';
 import { buildRtpPacket } from '../rtp/rtp-packet.js';
 import { H264Packetizer } from '../codec/h264/packetizer.js';
 import type { RequestHead } from '../message/head-parser.js';
 import { loadG711, loadH264, type H264Source } from './media-source.js';
 import { SEED000_SDP } from './seed-fixtures.js';
 import { DigestServer } from './digest-server.js';
+import { Base64StreamDecoder } from '../transport/http-tunnel.js';
 
 export interface RtspQuirks {
   /** Response heads end lines with bare LF (the IP Camera Standard API 5.0.0 shows mixed line ends). */
@@ -77,6 +83,12 @@ export interface RtspFaults {
   garbageBytes?: number;
   /** PLAY is answered 454 Session Not Found (the session expired or was lost server-side). */
   forgetSessionBeforePlay?: boolean;
+  /** From this access unit on, every track's RTP clock is `clockJumpSeconds` ahead (cameras send frames hours off). */
+  clockJumpAt?: number;
+  /** Default 3 hours. */
+  clockJumpSeconds?: number;
+  /** From this access unit on, every track's RTP clock restarts at 0 (a camera restarting its clock). */
+  clockRestartAt?: number;
 }
 
 export interface VirtualCameraOptions {
@@ -102,7 +114,16 @@ export interface VirtualCameraOptions {
   /** RTP payload size limit (default 1400). */
   maxPayloadSize?: number;
   h264?: H264Source;
+  /**
+   * What SETUP accepts (default every one). A transport left out is answered 461 Unsupported
+   * Transport; `'http'` left out makes tunnel GET/POST answer 405.
+   */
+  transports?: readonly VirtualCameraTransport[];
+  /** Multicast group and RTP port (even) for `multicast` SETUPs (default 239.255.42.x, a random even port). */
+  multicast?: { group?: string; port?: number };
 }
+
+export type VirtualCameraTransport = 'tcp' | 'udp' | 'multicast' | 'http';
 
 export interface VirtualCameraStats {
   connections: number;
@@ -113,6 +134,8 @@ export interface VirtualCameraStats {
   /** Access units sent (the video track). */
   units: number;
   receivedInterleaved: number;
+  /** Datagrams received on the camera's UDP ports (the client's RTCP, NAT punches). */
+  receivedDatagrams: number;
 }
 
 const VIDEO_PT = 96;
@@ -130,6 +153,8 @@ interface Track {
   seq: number;
   rtpBase: number;
   packetizer: H264Packetizer | undefined;
+  /** UDP unicast: where RTP and RTCP go. Multicast: the group. Undefined: interleaved. */
+  udp?: { address: string; rtpPort: number; rtcpPort: number };
 }
 
 class Session {
@@ -148,15 +173,23 @@ class Session {
 }
 
 export class VirtualCamera {
-  readonly options: Required<Omit<VirtualCameraOptions, 'faults' | 'quirks' | 'h264' | 'port' | 'host'>> & { host: string };
+  readonly options: Required<Omit<VirtualCameraOptions, 'faults' | 'quirks' | 'h264' | 'port' | 'host' | 'transports' | 'multicast'>> & { host: string };
   readonly quirks: RtspQuirks;
   readonly faults: RtspFaults;
-  readonly stats: VirtualCameraStats = { connections: 0, requests: {}, rtpPackets: 0, rtcpPackets: 0, bytes: 0, units: 0, receivedInterleaved: 0 };
+  readonly stats: VirtualCameraStats = { connections: 0, requests: {}, rtpPackets: 0, rtcpPackets: 0, bytes: 0, units: 0, receivedInterleaved: 0, receivedDatagrams: 0 };
+  readonly transports: ReadonlySet<VirtualCameraTransport>;
+  /** Multicast group and RTP port this camera sends multicast sessions to. */
+  readonly multicastGroup: string;
+  readonly multicastPort: number;
+  /** The camera's own RTP/RTCP sockets (UDP unicast and multicast), bound at start. */
+  private udp: { rtp: DgramSocket; rtcp: DgramSocket; rtpPort: number; rtcpPort: number } | undefined;
   /** Every request line seen, in order (`DESCRIBE rtsp://...`), for tests and the demo log. */
   readonly requestLog: string[] = [];
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly sessions = new Set<Session>();
+  /** RTSP-over-HTTP tunnels waiting for (or fed by) their POST, by x-sessioncookie. */
+  private readonly tunnels = new Map<string, RtspStreamParser>();
   private readonly media: H264Source;
   private readonly audio: Uint8Array | undefined;
   private readonly digest: DigestServer;
@@ -179,6 +212,9 @@ export class VirtualCamera {
       maxPayloadSize: opts.maxPayloadSize ?? 1400,
     };
     this.listenPort = opts.port ?? 0;
+    this.transports = new Set(opts.transports ?? (this.quirks.udpOnly ? ['udp', 'multicast'] : ['tcp', 'udp', 'multicast', 'http']));
+    this.multicastGroup = opts.multicast?.group ?? `239.255.42.${1 + randomBytes(1)[0]! % 250}`;
+    this.multicastPort = opts.multicast?.port ?? 40000 + 2 * (randomBytes(2).readUInt16BE(0) % 10000);
     this.media = opts.h264 ?? loadH264();
     this.audio = this.options.audio ? loadG711() : undefined;
     this.digest = new DigestServer({ mode: this.options.auth, username: this.options.username, password: this.options.password, realm: this.options.realm });
@@ -198,6 +234,24 @@ export class VirtualCamera {
     const server = createServer((sock) => this.accept(sock));
     this.listenPort = await listen(server, this.options.host, this.listenPort);
     this.server = server;
+    if (this.transports.has('udp') || this.transports.has('multicast')) {
+      const family = this.options.host.includes(':') ? 'udp6' : 'udp4';
+      const rtp = createSocket(family);
+      const rtcp = createSocket(family);
+      rtp.bind(0, this.options.host);
+      rtcp.bind(0, this.options.host);
+      await Promise.all([once(rtp, 'listening'), once(rtcp, 'listening')]);
+      for (const s of [rtp, rtcp]) {
+        s.on('message', () => this.stats.receivedDatagrams++);
+        s.on('error', () => undefined);
+        if (family === 'udp4') {
+          // Multicast leaves through the camera's own interface, one hop (loopback in tests).
+          s.setMulticastInterface(this.options.host);
+          s.setMulticastTTL(1);
+        }
+      }
+      this.udp = { rtp, rtcp, rtpPort: rtp.address().port, rtcpPort: rtcp.address().port };
+    }
     return this;
   }
 
@@ -209,6 +263,11 @@ export class VirtualCamera {
     this.sockets.clear();
     const server = this.server;
     this.server = undefined;
+    if (this.udp) {
+      this.udp.rtp.close();
+      this.udp.rtcp.close();
+      this.udp = undefined;
+    }
     return closeServer(server);
   }
 
@@ -221,6 +280,19 @@ export class VirtualCamera {
     this.stats.connections++;
     this.sockets.add(sock);
     sock.setNoDelay(true);
+    sock.on('error', () => undefined);
+    sock.once('close', () => this.sockets.delete(sock));
+    // RTSP, or one half of an RTSP-over-HTTP tunnel (GET/POST with x-sessioncookie) on the same port.
+    sock.once('data', (first: Buffer) => {
+      if (/^(GET|POST) /.test(first.subarray(0, 5).toString('latin1'))) return this.acceptTunnel(sock, first);
+      const parser = this.openRtsp(sock);
+      sock.on('data', (d: Buffer) => parser.push(d));
+      parser.push(first);
+    });
+  }
+
+  /** The RTSP side of a connection: answers go to `sock`; the returned parser takes the requests. */
+  private openRtsp(sock: Socket): RtspStreamParser {
     const conn = { sock, sessions: [] as Session[], serverCseq: 1000, closed: false };
     const parser = new RtspStreamParser({
       message: (m) => this.onMessage(conn, m),
@@ -231,17 +303,62 @@ export class VirtualCamera {
         /* a real camera ignores garbage from clients */
       },
     });
-    sock.on('data', (d: Buffer) => parser.push(d));
-    sock.on('error', () => undefined);
     sock.on('close', () => {
       conn.closed = true;
-      this.sockets.delete(sock);
       for (const s of conn.sessions) {
         this.stopStreaming(s);
         this.sessions.delete(s);
       }
     });
+    return parser;
   }
+
+  /**
+   * "Tunneling QuickTime RTSP and RTP over HTTP": the GET connection gets `200` and then every RTSP
+   * answer and interleaved frame; the POST connection with the same x-sessioncookie carries the
+   * requests, base64-encoded, and is never answered.
+   */
+  private acceptTunnel(sock: Socket, first: Buffer): void {
+    let head = first;
+    const onHead = (): void => {
+      const text = head.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (head.length > 16 * 1024) sock.destroy();
+        return;
+      }
+      sock.off('data', more);
+      const lines = text.slice(0, end).split('\r\n');
+      const method = lines[0]!.split(' ')[0];
+      const cookie = lines.find((l) => /^x-sessioncookie\s*:/i.test(l))?.replace(/^[^:]*:\s*/, '').trim();
+      const rest = head.subarray(end + 4);
+      if (!this.transports.has('http') || !cookie) {
+        sock.end('HTTP/1.0 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      if (method === 'GET') {
+        sock.write('HTTP/1.0 200 OK\r\nServer: camstream VirtualCamera\r\nConnection: close\r\nCache-Control: no-store\r\nPragma: no-cache\r\nContent-Type: application/x-rtsp-tunnelled\r\n\r\n');
+        this.tunnels.set(cookie, this.openRtsp(sock));
+        sock.once('close', () => this.tunnels.delete(cookie));
+        return;
+      }
+      const parser = this.tunnels.get(cookie);
+      if (!parser) {
+        sock.end('HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      const b64 = new Base64StreamDecoder();
+      sock.on('data', (d: Buffer) => parser.push(b64.push(d)));
+      if (rest.length > 0) parser.push(b64.push(rest));
+    };
+    const more = (d: Buffer): void => {
+      head = Buffer.concat([head, d]);
+      onHead();
+    };
+    sock.on('data', more);
+    onHead();
+  }
+
 
   private onMessage(conn: { sock: Socket; sessions: Session[]; serverCseq: number; closed: boolean }, m: RtspMessage): void {
     if (m.head.kind !== 'request') return; // answers to our own server requests
@@ -276,8 +393,10 @@ export class VirtualCamera {
       }
       case 'SETUP': {
         const tSpec = req.headers.get('transport');
-        const t = tSpec ? parseTransport(tSpec.split(',')[0]!) : undefined;
-        if (!t || (t.lowerTransport === 'TCP') === this.quirks.udpOnly) return reply(461, 'Unsupported Transport');
+        // The first transport-spec this camera can do (RFC 2326 §12.39: the client lists them by preference).
+        const t = tSpec ? parseTransports(tSpec).find((x) => this.transports.has(transportKind(x))) : undefined;
+        if (!t || (transportKind(t) !== 'tcp' && !this.udp)) return reply(461, 'Unsupported Transport');
+        if (transportKind(t) === 'udp' && !t.clientPort) return reply(461, 'Unsupported Transport');
         if (sessionId && !session) return reply(454, 'Session Not Found');
         const s = session ?? new Session();
         if (!session) {
@@ -293,11 +412,25 @@ export class VirtualCamera {
           kind === 'video'
             ? new H264Packetizer({ maxPayloadSize: this.options.maxPayloadSize, payloadType: this.quirks.seed000Sdp ? SEED000_VIDEO_PT : VIDEO_PT, ssrc, initialSequenceNumber: seq })
             : undefined;
-        s.tracks.push({ kind, control: req.uri, channel, ssrc, seq, rtpBase: randomBytes(4).readUInt32BE(0), packetizer });
-        return reply(200, 'OK', {
-          Transport: `RTP/AVP/TCP;unicast;interleaved=${channel}-${channel + 1};ssrc=${s.tracks.at(-1)!.ssrc.toString(16).toUpperCase().padStart(8, '0')};mode="PLAY"`,
-          Session: `${s.id};timeout=${this.options.sessionTimeout}`,
-        });
+        const ssrcHex = ssrc.toString(16).toUpperCase().padStart(8, '0');
+        let transport: string;
+        let udp: Track['udp'];
+        if (transportKind(t) === 'udp') {
+          // Media goes to the address the request came from, never to a `destination=` (RFC 2326 §12.39
+          // lets a server refuse it; accepting it would make the camera a traffic reflector).
+          const address = conn.sock.remoteAddress ?? this.options.host;
+          const [rtpPort, rtcpPort] = t.clientPort!;
+          udp = { address, rtpPort, rtcpPort };
+          transport = `RTP/AVP;unicast;client_port=${rtpPort}-${rtcpPort};server_port=${this.udp!.rtpPort}-${this.udp!.rtcpPort};ssrc=${ssrcHex};mode="PLAY"`;
+        } else if (transportKind(t) === 'multicast') {
+          const port = this.multicastPort + 2 * s.tracks.length;
+          udp = { address: this.multicastGroup, rtpPort: port, rtcpPort: port + 1 };
+          transport = `RTP/AVP;multicast;destination=${this.multicastGroup};port=${port}-${port + 1};ttl=1;ssrc=${ssrcHex};mode="PLAY"`;
+        } else {
+          transport = `RTP/AVP/TCP;unicast;interleaved=${channel}-${channel + 1};ssrc=${ssrcHex};mode="PLAY"`;
+        }
+        s.tracks.push({ kind, control: req.uri, channel, ssrc, seq, rtpBase: randomBytes(4).readUInt32BE(0), packetizer, udp });
+        return reply(200, 'OK', { Transport: transport, Session: `${s.id};timeout=${this.options.sessionTimeout}` });
       }
       case 'PLAY': {
         if (!session || this.faults.forgetSessionBeforePlay) return reply(454, 'Session Not Found');
@@ -404,7 +537,12 @@ export class VirtualCamera {
   private rtpTime(s: Session, tr: Track): number {
     const perUnit = CLOCK / this.media.fps;
     const t = tr.kind === 'video' ? (s.loops * this.media.units.length + s.unitIndex) * perUnit : ((s.loops * this.media.units.length + s.unitIndex) * 8000) / this.media.fps;
-    return (tr.rtpBase + Math.round(t)) >>> 0;
+    const unit = s.loops * this.media.units.length + s.unitIndex;
+    const rate = tr.kind === 'video' ? CLOCK : 8000;
+    const f = this.faults;
+    if (f.clockRestartAt !== undefined && unit >= f.clockRestartAt) return Math.round(t - (f.clockRestartAt * rate) / this.media.fps) >>> 0;
+    const jump = f.clockJumpAt !== undefined && unit >= f.clockJumpAt ? (f.clockJumpSeconds ?? 3 * 3600) * rate : 0;
+    return (tr.rtpBase + Math.round(t) + jump) >>> 0;
   }
 
   private startStreaming(conn: { sock: Socket; closed: boolean; serverCseq: number }, s: Session): void {
@@ -463,7 +601,7 @@ export class VirtualCamera {
       if (video) {
         const ts = this.rtpTime(s, video);
         if (this.quirks.rtcp && Date.now() >= s.nextRtcp) {
-          this.sendSenderReport(conn.sock, video, ts);
+          this.sendSenderReport(conn, video, ts);
           s.nextRtcp = Date.now() + 1000;
         }
         const p = video.packetizer!;
@@ -497,7 +635,7 @@ export class VirtualCamera {
         if (!this.sendRtp(conn, s, audio, pkt)) return false;
         s.audioOffset += per;
       }
-      if (this.quirks.strayChannel && s.unitIndex % 10 === 5) this.write(conn.sock, encodeInterleaved(30, Buffer.from('stray channel data')));
+      if (this.quirks.strayChannel && !video?.udp && s.unitIndex % 10 === 5) this.write(conn.sock, encodeInterleaved(30, Buffer.from('stray channel data')));
       if (this.quirks.serverRequests && s.unitIndex % 25 === 10) {
         this.write(conn.sock, encodeRequest(s.unitIndex % 2 ? 'OPTIONS' : 'GET_PARAMETER', '*', { CSeq: String(conn.serverCseq++) }));
       }
@@ -513,6 +651,12 @@ export class VirtualCamera {
       s.stalled = true;
       this.stopStreaming(s);
       return false;
+    }
+    if (tr.udp) {
+      this.stats.rtpPackets++;
+      this.stats.bytes += packet.length;
+      this.udp?.rtp.send(packet, tr.udp.rtpPort, tr.udp.address);
+      return true;
     }
     const frame = encodeInterleaved(tr.channel, packet);
     if (f.closeMidFrameAfter !== undefined && s.sentPackets > f.closeMidFrameAfter) {
@@ -530,7 +674,7 @@ export class VirtualCamera {
     return true;
   }
 
-  private sendSenderReport(sock: Socket, tr: Track, rtpTs: number): void {
+  private sendSenderReport(conn: { sock: Socket }, tr: Track, rtpTs: number): void {
     // RFC 3550 §6.4.1 SR, no report blocks: V=2 RC=0 PT=200 length=6.
     const sr = Buffer.alloc(28);
     sr[0] = 0x80;
@@ -545,7 +689,8 @@ export class VirtualCamera {
     sr.writeUInt32BE(this.stats.rtpPackets >>> 0, 20);
     sr.writeUInt32BE(this.stats.bytes >>> 0, 24);
     this.stats.rtcpPackets++;
-    this.write(sock, encodeInterleaved(tr.channel + 1, sr));
+    if (tr.udp) this.udp?.rtcp.send(sr, tr.udp.rtcpPort, tr.udp.address);
+    else this.write(conn.sock, encodeInterleaved(tr.channel + 1, sr));
   }
 }
 
@@ -556,4 +701,9 @@ function stripUserinfo(uri: string): string {
 function pathOf(uri: string): string {
   const m = /^rtsps?:\/\/[^/]*(\/.*)?$/i.exec(uri);
   return m?.[1] ?? uri;
+}
+
+function transportKind(t: TransportSpec): VirtualCameraTransport {
+  if (t.lowerTransport === 'TCP') return 'tcp';
+  return t.delivery === 'multicast' ? 'multicast' : 'udp';
 }
