@@ -32,14 +32,15 @@ export class ProgressLine {
     this.start = now();
   }
 
-  /** Redraws the line when on a TTY and 250 ms have passed since the last draw. */
-  update(s: ProgressStats): void {
+  /** Redraws the line when on a TTY and 250 ms have passed since the last draw; `note` follows the label. */
+  update(s: ProgressStats, note = ''): void {
     if (!this.out.isTTY) return;
     const now = this.now();
     if (now - this.lastDraw < 250) return;
     this.lastDraw = now;
     this.drawn = true;
-    this.out.write(`\r\x1b[K${fitLine(this.label, formatStats(s, (now - this.start) / 1000), this.out.columns ?? 80)}`);
+    const stats = formatStats(s, (now - this.start) / 1000);
+    this.out.write(`\r\x1b[K${fitLine(this.label, note ? `${note} ${stats}` : stats, this.out.columns ?? 80)}`);
   }
 
   /** Clears the live line (if any); with `summary`, writes the summary line. */

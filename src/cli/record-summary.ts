@@ -38,6 +38,8 @@ export interface RecordSummary {
   startTime: string;
   endTime: string;
   endReason: RecordEnd;
+  /** A playback/download URL with a known length (HTTP `startTime`/`endTime`): how much of it the frames covered. */
+  recording?: { coveredS: number; totalS: number };
   /** What ended it, for the abnormal ends. */
   error?: { code: string; message: string };
 }
@@ -93,5 +95,6 @@ export function summaryLine(s: RecordSummary): string {
   const size = s.width ? ` ${s.width}x${s.height}` : '';
   const stats = formatStats({ frames: s.frames, bytes: s.bytes, losses: s.losses.droppedUnits + s.losses.resyncs, keyframes: s.keyframes }, s.durationS);
   const why = s.error ? `${REASON_TEXT[s.endReason]}: ${s.error.message}` : REASON_TEXT[s.endReason];
-  return `record ${s.url}: ${s.codec || '?'}${size}, ${stats}, ${s.losses.lostPackets} packets lost -> ${s.output} (${why})\n`;
+  const of = s.recording ? ` (${s.recording.coveredS.toFixed(1)} of ${s.recording.totalS.toFixed(1)} s of the recording)` : '';
+  return `record ${s.url}: ${s.codec || '?'}${size}, ${stats}, ${s.losses.lostPackets} packets lost -> ${s.output}${of} (${why})\n`;
 }

@@ -6,7 +6,7 @@
 import type { Writable } from 'node:stream';
 import { redactText } from '../capture/redact.js';
 import type { RtspClient } from '../client/rtsp-client.js';
-import type { HttpResponse } from '../client/http-client.js';
+import type { WireTap } from '../capture/tap.js';
 import { redactUrl } from '../rtsp/url.js';
 
 /** `> `/`< ` lines of one message; a body is shown as its size, an SDP body in full (it is text). */
@@ -30,13 +30,30 @@ export function verboseRtsp(client: RtspClient, err: Writable): void {
   });
 }
 
-/** Prints the request line we send and the response head we got (HTTP). */
-export function verboseHttpRequest(err: Writable, method: string, url: string): void {
-  err.write(`> ${method} ${redactUrl(url)}\n`);
-}
-
-export function verboseHttpResponse(err: Writable, res: HttpResponse): void {
-  const lines = [`${res.protocol} ${res.status} ${res.reason}`];
-  for (const [name, value] of res.headers) lines.push(`${name}: ${value}`);
-  err.write(dialogueLines('in', lines.join('\r\n')));
+/**
+ * A wire tap (src/capture/tap.ts) for the HTTP client that prints each request and response head as it
+ * crosses the wire (bodies are not shown). Bytes are only read during the call, as the tap contract asks.
+ */
+export function httpHeadTap(err: Writable): WireTap {
+  const state = new Map<string, { text: string; done: boolean }>();
+  return {
+    open(c) {
+      state.set(`${c.id}:in`, { text: '', done: false });
+      state.set(`${c.id}:out`, { text: '', done: false });
+    },
+    data(id, direction, bytes) {
+      const st = state.get(`${id}:${direction}`);
+      if (!st || st.done) return;
+      st.text += Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 16384)).toString('latin1');
+      const end = st.text.search(/\r?\n\r?\n/);
+      if (end >= 0 || st.text.length > 65536) {
+        st.done = true;
+        err.write(dialogueLines(direction, end >= 0 ? st.text.slice(0, end) : st.text));
+      }
+    },
+    close(id) {
+      state.delete(`${id}:in`);
+      state.delete(`${id}:out`);
+    },
+  };
 }

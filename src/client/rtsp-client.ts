@@ -80,7 +80,6 @@ export class RtspClient extends EventEmitter {
     super();
     this.options = options;
     const tap = options.tap;
-    const maxBacklog = options.maxWriteBacklog ?? 1024 * 1024;
     this.rtsp = new RtspSession(
       url,
       {
@@ -89,9 +88,7 @@ export class RtspClient extends EventEmitter {
           if (!sock || sock.destroyed) return;
           tap?.data(this.sockId, 'out', bytes, Date.now());
           sock.write(bytes);
-          if (sock.writableLength > maxBacklog) {
-            this.rtsp.fail(new ProtocolError('LIMIT_EXCEEDED', `more than ${maxBacklog} bytes wait to be written: the server does not read`, { context: { url: this.rtsp.redactedUrl } }));
-          }
+          if (sock.writableCorked === 0) this.checkBacklog(sock);
         },
         connect: (target) => this.connect(target),
         frame: (f) => this.queue.push(f),
@@ -308,7 +305,11 @@ export class RtspClient extends EventEmitter {
     sock.on('data', (chunk: Buffer) => {
       const now = Date.now();
       tap?.data(id, 'in', chunk, now);
+      // Answers to the server's requests in one chunk leave in one writev, not one syscall each.
+      sock.cork();
       this.rtsp.receive(chunk, now);
+      sock.uncork();
+      this.checkBacklog(sock);
     });
     sock.on('error', (err) => {
       error = err;
@@ -323,6 +324,14 @@ export class RtspClient extends EventEmitter {
         : undefined;
       this.rtsp.disconnected(Date.now(), e);
     });
+  }
+
+  /** A server that does not read our answers (or reports) must not grow our memory: fail past the cap. */
+  private checkBacklog(sock: Socket): void {
+    const max = this.options.maxWriteBacklog ?? 1024 * 1024;
+    if (sock.writableLength > max && this.rtsp.state !== 'closed') {
+      this.rtsp.fail(new ProtocolError('LIMIT_EXCEEDED', `more than ${max} bytes wait to be written: the server does not read`, { context: { url: this.rtsp.redactedUrl } }));
+    }
   }
 
   private dropSocket(): void {
