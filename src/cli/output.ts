@@ -13,7 +13,11 @@ export type OutputKind =
   /** The video track's access units as an Annex B elementary stream (ITU-T H.264/H.265 Annex B). */
   | 'annexb'
   /** The bytes exactly as received (HTTP DH/DHAV streams only). */
-  | 'raw';
+  | 'raw'
+  /** Fragmented MP4 / QuickTime through the recording timeline (src/cli/commands/record-mp4.ts). */
+  | 'mp4'
+  /** The AAC track as ADTS (RTSP). */
+  | 'adts';
 
 export interface OutputFormat {
   kind: OutputKind;
@@ -27,6 +31,8 @@ export interface OutputFormat {
 export const OUTPUT_FORMATS: readonly OutputFormat[] = [
   { kind: 'annexb', extensions: ['.h264', '.264', '.h265', '.265', '.hevc'], sources: ['rtsp', 'http'], description: 'Annex B H.264/H.265 elementary stream' },
   { kind: 'raw', extensions: ['.dav', '.dh'], sources: ['http'], description: 'the DH/DHAV bytes as received' },
+  { kind: 'mp4', extensions: ['.mp4', '.mov'], sources: ['rtsp', 'http'], description: 'fragmented MP4 / QuickTime (video, and audio the container carries)' },
+  { kind: 'adts', extensions: ['.aac'], sources: ['rtsp'], description: 'the AAC track as ADTS' },
 ];
 
 /** Picks the row for `out` (`-` = stdout, Annex B); throws a UsageError naming what is supported. */

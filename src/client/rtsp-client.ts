@@ -13,14 +13,14 @@ import type { Socket } from 'node:net';
 import { ProtocolError } from '../errors.js';
 import { openSocket } from '../transport/connect.js';
 import { RtspSession, VERSION } from '../rtsp/session/session.js';
-import type { ConnectTarget, EndReason, RtspDescription, RtspFrame, RtspSessionOptions, RtspStats, RtspTrack, SessionState } from '../rtsp/session/types.js';
+import type { ConnectTarget, EndReason, PlayOptions, PlayResponse, RtspDescription, RtspFrame, RtspSessionOptions, RtspStats, RtspTrack, SessionState } from '../rtsp/session/types.js';
 import type { RtpPacketView } from '../rtp/rtp-packet.js';
 import type { RtcpPacket } from '../rtp/rtcp.js';
 import type { WireTap } from '../capture/tap.js';
 import { AsyncQueue } from './async-queue.js';
 
 export { VERSION };
-export type { RtspDescription, RtspFrame, RtspStats, RtspTrack, EndReason, SessionState };
+export type { RtspDescription, RtspFrame, RtspStats, RtspTrack, EndReason, SessionState, PlayOptions, PlayResponse };
 
 export interface RtspClientOptions extends RtspSessionOptions {
   connectTimeoutMs?: number;
@@ -196,11 +196,15 @@ export class RtspClient extends EventEmitter {
     return done;
   }
 
-  /** PLAY (aggregate control). `range` e.g. 'npt=0-' or 'clock=20240101T000000Z-'; a resume after pause() sends none unless given. */
-  async play(opts: { range?: string; scale?: number } = {}): Promise<void> {
+  /**
+   * PLAY (aggregate control). `range`: 'npt=0-', `{ npt: 10 }`, `{ clock: date }`...; a resume after
+   * pause() sends none unless given; while playing, a new `range` seeks. Resolves with the answer's
+   * Range, Scale, Speed and Rate-Control.
+   */
+  async play(opts: PlayOptions = {}): Promise<PlayResponse> {
     const s = this.rtsp.state;
     if (s === 'init' || s === 'described') await this.setup();
-    await this.rtsp.play(Date.now(), opts);
+    return this.rtsp.play(Date.now(), opts);
   }
 
   async pause(): Promise<void> {
@@ -208,7 +212,7 @@ export class RtspClient extends EventEmitter {
   }
 
   /** Convenience: describe + setup + play. */
-  async start(opts: { range?: string } = {}): Promise<RtspDescription> {
+  async start(opts: PlayOptions = {}): Promise<RtspDescription> {
     const d = await this.describe();
     await this.setup();
     await this.play(opts);

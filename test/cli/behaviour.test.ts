@@ -155,7 +155,7 @@ describe('record', () => {
 
   it('refuses an extension it cannot write, before connecting (status 2)', async () => {
     const before = accepted;
-    for (const ext of ['mp4', 'mkv', 'ts']) {
+    for (const ext of ['mkv', 'ts', 'avi']) {
       const r = await cli(['record', `rtsp://127.0.0.1:${silentPort}/x`, '-o', join(dir, `x.${ext}`)]);
       expect(r.code).toBe(2);
       expect(r.err).toContain(`cannot write '.${ext}'`);

@@ -19,13 +19,24 @@ export const summary = 'record the video of an RTSP camera (or a DH stream over 
 export const handlesSignals = true;
 
 const HELP = `usage: camstream record <url> -o OUT [--duration S] [--frames N] [--timeout S] [--json] [-v]
+                       [--segment S] [--no-audio] [--no-reconnect] [--faststart]
 
   <url>           rtsp://[user:pass@]host[:port]/path  or an http(s):// DH stream (realmonitor.cgi ...)
-  -o, --out OUT   the extension picks the format: .h264 .264 .h265 .265 .hevc = Annex B elementary
-                  stream; .dav .dh = the DH bytes as received (http only); - = Annex B on stdout.
-                  Other extensions (.mp4 ...) are refused. No file is left when nothing was recorded.
+  -o, --out OUT   the extension picks the writer:
+                    .h264 .264 .h265 .265 .hevc  Annex B video elementary stream (- = on stdout)
+                    .mp4  fragmented MP4: H.264/H.265 video + AAC audio
+                    .mov  QuickTime: also G.711 A-law/µ-law audio
+                    .aac  the AAC track as ADTS (rtsp)
+                    .dav .dh  the DH bytes as received (http)
+                  Other extensions are refused. No file is left when nothing was recorded.
   --duration S    stop after S seconds
   --frames N      stop after N video frames
+  --segment S     .mp4/.mov: a new file every S seconds of wall clock (aligned), each starting at a
+                  keyframe; name OUT with %Y %m %d %H %M %S (local time) or %i (segment number),
+                  e.g. -o 'cam1-%Y%m%d-%H%M%S.mp4' (without them, -000, -001 ... is added)
+  --no-audio      .mp4/.mov: video only
+  --no-reconnect  .mp4/.mov: stop at the first connection loss (default: reconnect with backoff)
+  --faststart     .mp4/.mov: rewrite each file on close as a plain MP4 with the index first
   --timeout S     give up when connecting, a request, or the stream is silent for S seconds (default 10/10/30)
   --transport T   tcp (default; RTP over the RTSP connection, RFC 2326 §10.12)
   --json          the summary as one JSON object on stdout (also on failure)
@@ -119,7 +130,11 @@ export async function recordRtsp(url: string, o: RecordOptions, io: CliIo): Prom
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { flags: ['--json', '--verbose'], options: ['--out', '--duration', '--frames', '--transport', '--timeout'], aliases: { '-o': '--out', '-v': '--verbose' } });
+  const a = parseArgs(argv, {
+    flags: ['--json', '--verbose', '--no-audio', '--no-reconnect', '--reconnect', '--faststart'],
+    options: ['--out', '--duration', '--frames', '--transport', '--timeout', '--segment'],
+    aliases: { '-o': '--out', '-v': '--verbose' },
+  });
   if (a.help) {
     await write(io.stdout, HELP);
     return 0;
@@ -139,6 +154,20 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (!http && !/^\s*rtsps?:\/\//i.test(url)) throw new UsageError(`unsupported URL scheme: ${redactUrl(url)} (rtsp://, rtsps://, http://, https://)`);
   const format = chooseOutput(out, http ? 'http' : 'rtsp');
   if (json && out === '-') throw new UsageError('--json and -o - both want stdout: write the recording to a file');
+  const segmentS = numberOption(a, '--segment');
+  if (segmentS !== undefined && format.kind !== 'mp4') throw new UsageError('--segment S needs an .mp4 or .mov output');
+  if (format.kind === 'mp4' || format.kind === 'adts') {
+    // The container writers (src/cli/commands/record-mp4.ts) report for themselves.
+    const m = await import('./record-mp4.js');
+    const base = { out, durationS, frames, signal: io.signal };
+    if (http) return m.recordHttpMp4(url.trim(), base, io);
+    const r =
+      format.kind === 'adts'
+        ? await m.recordRtspAac(url.trim(), base, io)
+        : await m.recordRtspMp4(url.trim(), { ...base, audio: !a.flags.has('--no-audio'), reconnect: !a.flags.has('--no-reconnect'), segmentS, faststart: a.flags.has('--faststart') }, io);
+    if (json) await write(io.stdout, JSON.stringify(r) + '\n');
+    return 0;
+  }
   const output = new RecordOutput(out, io.stdout);
   let s: RecordSummary;
   if (http) {
