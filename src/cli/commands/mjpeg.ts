@@ -10,6 +10,7 @@ import { parseHttpUrl, redactHttpUrl } from '../../http/url.js';
 import { numberOption, parseArgs, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';
 import { ProgressLine } from '../progress.js';
+import { captureForUrl } from '../../capture/file.js';
 
 export const summary = 'save the JPEG frames of an HTTP MJPEG stream (multipart/x-mixed-replace)';
 
@@ -20,12 +21,13 @@ const HELP = `usage: camstream mjpeg <http url> [-o DIR] [--frames N] [--duratio
   --duration S    stop after S seconds
   -o -            write the JPEGs one after another to stdout (an MJPEG stream ffmpeg/ffplay read with -f mjpeg)
 Ctrl-C ends it with the summary. Exit status: 0 done, 1 failed, 2 wrong usage.
+  --capture FILE  also write a pcapng capture (passwords removed)
 `;
 
 export const handlesSignals = true;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { options: ['--out', '--frames', '--duration'], aliases: { '-o': '--out' } });
+  const a = parseArgs(argv, { options: ['--out', '--frames', '--duration', '--capture'], aliases: { '-o': '--out' } });
   if (a.help) return void (await write(io.stdout, HELP)), 0;
   const url = a.positionals[0];
   if (url === undefined || a.positionals.length > 1) throw new UsageError('expected one http(s):// URL');
@@ -35,7 +37,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const toStdout = out === '-';
   if (out !== undefined && !toStdout) mkdirSync(out, { recursive: true });
   const u = parseHttpUrl(url);
-  const cam = new CameraHttp(url);
+  const cap = captureForUrl(a.options.get('--capture'), url);
+  const cam = new CameraHttp(url, { tap: cap?.tap });
   const label = `mjpeg ${redactHttpUrl(url.trim())}`;
   const progress = new ProgressLine(io.stderr, label);
   // The URL's own path is the stream (the IP Camera Standard API 5.0.0's :8008 root, or video.cgi with its query).
@@ -61,6 +64,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     if (timer) clearTimeout(timer);
     io.signal?.removeEventListener('abort', onStop);
     stream.close();
+    cap?.close();
   }
   progress.finish({ frames, bytes, losses: stream.stats.dropped }, out !== undefined ? `-> ${toStdout ? 'stdout' : out}` : '');
   return 0;

@@ -8,6 +8,7 @@ import { parseH264Sps } from '../../codec/h264/sps.js';
 import { numberOption, parseArgs, UsageError } from '../args.js';
 import { verboseRtsp } from '../verbose.js';
 import { write, type CliIo } from '../io.js';
+import { captureForUrl } from '../../capture/file.js';
 
 export const summary = 'show what an RTSP camera offers: server, methods, auth, SDP, tracks, codec parameters';
 
@@ -16,6 +17,7 @@ const HELP = `usage: camstream probe <rtsp://[user:pass@]host[:port]/path> [--js
   --json         one JSON object on stdout instead of the readable report (an {"error":...} object on failure)
   --timeout S    connect and per-request timeout in seconds (default 10)
   -v, --verbose  print the RTSP dialogue on stderr (credentials redacted)
+  --capture FILE also write a pcapng capture of the exchange (passwords removed)
 Credentials in the URL are used, never printed. Exit status: 0 answered, 1 failed, 2 wrong usage.
 `;
 
@@ -51,7 +53,7 @@ export function trackReport(d: RtspDescription): TrackReport[] {
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { flags: ['--json', '--verbose'], options: ['--timeout'], aliases: { '-v': '--verbose' } });
+  const a = parseArgs(argv, { flags: ['--json', '--verbose'], options: ['--timeout', '--capture'], aliases: { '-v': '--verbose' } });
   if (a.help) {
     await write(io.stdout, HELP);
     return 0;
@@ -59,7 +61,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const url = a.positionals[0];
   if (!url || a.positionals.length > 1) throw new UsageError('probe takes exactly one rtsp:// URL (see --help)');
   const timeoutMs = (numberOption(a, '--timeout') ?? 10) * 1000;
-  const client = new RtspClient(url, { connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, keepalive: false });
+  const cap = captureForUrl(a.options.get('--capture'), url);
+  const client = new RtspClient(url, { connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, keepalive: false, tap: cap?.tap });
   if (a.flags.has('--verbose')) verboseRtsp(client, io.stderr);
   try {
     const d = await client.describe();
@@ -90,5 +93,6 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return 0;
   } finally {
     await client.close();
+    cap?.close();
   }
 }

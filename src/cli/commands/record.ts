@@ -14,6 +14,7 @@ import { chooseOutput, RecordOutput } from '../output.js';
 import { ProgressLine } from '../progress.js';
 import { finishSummary, newSummary, NORMAL_ENDS, summaryLine, type RecordEnd, type RecordSummary } from '../record-summary.js';
 import { verboseRtsp } from '../verbose.js';
+import { captureForUrl } from '../../capture/file.js';
 
 export const summary = 'record the video of an RTSP camera (or a DH stream over HTTP) to a file';
 export const handlesSignals = true;
@@ -41,6 +42,7 @@ const HELP = `usage: camstream record <url> -o OUT [--duration S] [--frames N] [
   --transport T   tcp (default; RTP over the RTSP connection, RFC 2326 §10.12)
   --json          the summary as one JSON object on stdout (also on failure)
   -v, --verbose   print the RTSP/HTTP dialogue on stderr (credentials redacted)
+  --capture FILE  .h264/.h265 from RTSP: also write a pcapng capture of the session (passwords removed; see \`camstream replay\`)
 Without --duration or --frames, records until Ctrl-C. Exit status: 0 when ended by --duration,
 --frames, Ctrl-C/SIGTERM or a closed stdout; 1 when the server ended the stream, a timeout or an error.
 `;
@@ -53,6 +55,8 @@ export interface RecordOptions {
   verbose?: boolean;
   /** Print the summary line on stderr (default true; the demo prints its own). */
   summaryLine?: boolean;
+  /** Also write a pcapng capture of the session here (passwords removed). */
+  capture?: string;
 }
 
 function endOf(e: unknown): RecordEnd {
@@ -66,8 +70,10 @@ function endOf(e: unknown): RecordEnd {
 /** Records; never throws for what the camera or network does: the summary says how it ended. */
 export async function recordRtsp(url: string, o: RecordOptions, io: CliIo): Promise<RecordSummary> {
   const t = o.timeoutS !== undefined ? o.timeoutS * 1000 : undefined;
+  const cap = captureForUrl(o.capture, url);
   const client = new RtspClient(url, {
     media: ['video'],
+    tap: cap?.tap,
     ...(t !== undefined ? { connectTimeoutMs: t, requestTimeoutMs: t, idleTimeoutMs: t } : {}),
   });
   if (o.verbose) verboseRtsp(client, io.stderr);
@@ -115,6 +121,7 @@ export async function recordRtsp(url: string, o: RecordOptions, io: CliIo): Prom
     if (timer) clearTimeout(timer);
     io.signal?.removeEventListener('abort', onAbort);
     await client.close();
+    cap?.close();
     await o.out.close();
   }
   const track = client.tracks.find((x) => x.rtpChannel !== undefined);
@@ -132,7 +139,7 @@ export async function recordRtsp(url: string, o: RecordOptions, io: CliIo): Prom
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const a = parseArgs(argv, {
     flags: ['--json', '--verbose', '--no-audio', '--no-reconnect', '--reconnect', '--faststart'],
-    options: ['--out', '--duration', '--frames', '--transport', '--timeout', '--segment'],
+    options: ['--out', '--duration', '--frames', '--transport', '--timeout', '--segment', '--capture'],
     aliases: { '-o': '--out', '-v': '--verbose' },
   });
   if (a.help) {
@@ -156,6 +163,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (json && out === '-') throw new UsageError('--json and -o - both want stdout: write the recording to a file');
   const segmentS = numberOption(a, '--segment');
   if (segmentS !== undefined && format.kind !== 'mp4') throw new UsageError('--segment S needs an .mp4 or .mov output');
+  const capture = a.options.get('--capture');
+  if (capture !== undefined && (format.kind !== 'annexb' || http)) throw new UsageError('--capture works with .h264/.h265 outputs from RTSP (not yet .mp4/.mov/.aac or HTTP)');
   if (format.kind === 'mp4' || format.kind === 'adts') {
     // The container writers (src/cli/commands/record-mp4.ts) report for themselves.
     const m = await import('./record-mp4.js');
@@ -174,7 +183,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const { recordHttp } = await import('./record-http.js');
     s = await recordHttp(url.trim(), { out: output, format: format.kind, durationS, frames, timeoutS, verbose }, io);
   } else {
-    s = await recordRtsp(url.trim(), { out: output, durationS, frames, timeoutS, verbose }, io);
+    s = await recordRtsp(url.trim(), { out: output, durationS, frames, timeoutS, verbose, ...(capture !== undefined ? { capture } : {}) }, io);
   }
   if (json) await write(io.stdout, JSON.stringify(s) + '\n');
   return NORMAL_ENDS.includes(s.endReason) ? 0 : 1;
