@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   demo: () => import('./commands/demo.js'),
   dump: () => import('./commands/dump.js'),
   replay: () => import('./commands/replay.js'),
+  recordings: () => import('./commands/recordings.js'),
 };
 
 /** Exit statuses of every command (README "Command line"). */
