@@ -551,6 +551,16 @@ export class RtspSession {
     this.finish('closed', reason);
   }
 
+  /**
+   * Sends a packet we produce (talk-back RTP or its RTCP, ONVIF Streaming Specification §5.3) on an
+   * interleaved channel of the control connection (RFC 2326 §10.12). False when not connected.
+   */
+  sendInterleaved(channel: number, packet: Uint8Array): boolean {
+    if (!this.isConnected || this.closed || channel < 0 || channel > 255) return false;
+    this.sink.write(encodeInterleaved(channel, packet));
+    return true;
+  }
+
   /** Ends the session with an error now (the driver's own failures: write backlog, I/O). */
   fail(e: ProtocolError): void {
     this.finish('error', e);
