@@ -62,7 +62,7 @@ describe('camstream record', () => {
   });
 
   it('rejects unknown transports and missing output with usage errors', async () => {
-    expect((await cli(['record', cam.url(), '-o', join(dir, 'x.h264'), '--transport', 'udp'])).code).toBe(1);
+    expect((await cli(['record', cam.url(), '-o', join(dir, 'x.h264'), '--transport', 'sctp'])).code).toBe(1);
     const r = await cli(['record', cam.url()]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('needs -o OUT');

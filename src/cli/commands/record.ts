@@ -1,11 +1,12 @@
 /**
  * `camstream record <url> [--duration S] [--frames N] -o out.h264` (http(s):// DH streams
- * via record-http). RTSP over TCP interleaved; the first video track's access units are
+ * via record-http). RTSP over UDP, TCP, multicast or an HTTP tunnel (`--transport`); the first video track's access units are
  * written as an Annex-B elementary stream. A live progress line on a TTY, a summary at the end.
  * Ctrl-C (SIGINT) ends the recording cleanly (TEARDOWN, file closed).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { RtspClient } from '../../client/rtsp-client.js';
+import { TRANSPORT_MODES, type TransportMode } from '../../client/transport-select.js';
 import { ProtocolError } from '../../errors.js';
 import { redactUrl } from '../../rtsp/url.js';
 import { numberOption, parseArgs, UsageError } from '../args.js';
@@ -14,13 +15,14 @@ import { ProgressLine } from '../progress.js';
 
 export const summary = 'record the video of an RTSP camera (or a DH stream over HTTP) to a file';
 
-const HELP = `usage: camstream record <url> -o OUT [--duration S] [--frames N] [--transport tcp] [--json]
+const HELP = `usage: camstream record <url> -o OUT [--duration S] [--frames N] [--transport T] [--json]
 
   <url>           rtsp://[user:pass@]host[:port]/path  or an http(s):// DH stream (realmonitor.cgi ...)
   -o, --out OUT   output file: Annex-B .h264/.h265 elementary stream (http: also .dav for raw bytes)
   --duration S    stop after S seconds
   --frames N      stop after N video frames
-  --transport T   tcp (default; RTP over the RTSP connection, RFC 2326 §10.12)
+  --transport T   auto (default: UDP, TCP when refused or silent), tcp (RTP on the RTSP connection,
+                  RFC 2326 §10.12), udp, multicast, http (RTSP over an HTTP tunnel; https for rtsps://)
   --json          print the final summary as JSON on stdout
 Without --duration or --frames, records until Ctrl-C.
 `;
@@ -33,6 +35,9 @@ export interface RecordResult {
   droppedUnits: number;
   seconds: number;
   codec: string;
+  /** What carried the media (`udp`, `tcp`, ...) and why (`requested`, `udp-refused`, `udp-timeout`). */
+  transport?: string;
+  transportReason?: string;
   width?: number;
   height?: number;
 }
@@ -42,8 +47,8 @@ function writeAsync(out: WriteStream, data: Uint8Array): Promise<void> | undefin
   return new Promise((resolve) => out.once('drain', resolve));
 }
 
-export async function recordRtsp(url: string, o: { out: string; durationS?: number; frames?: number; signal?: AbortSignal }, io: CliIo): Promise<RecordResult> {
-  const client = new RtspClient(url, { media: ['video'], signal: o.signal });
+export async function recordRtsp(url: string, o: { out: string; durationS?: number; frames?: number; signal?: AbortSignal; transport?: TransportMode }, io: CliIo): Promise<RecordResult> {
+  const client = new RtspClient(url, { media: ['video'], signal: o.signal, transport: o.transport ?? 'auto' });
   const file = createWriteStream(o.out);
   const progress = new ProgressLine(io.stderr, `recording ${redactUrl(url)}`);
   const res: RecordResult = { frames: 0, keyframes: 0, bytes: 0, lost: 0, droppedUnits: 0, seconds: 0, codec: '' };
@@ -51,8 +56,10 @@ export async function recordRtsp(url: string, o: { out: string; durationS?: numb
   let timer: NodeJS.Timeout | undefined;
   try {
     await client.start();
-    const track = client.tracks.find((t) => t.rtpChannel !== undefined);
+    const track = client.rtsp.setupTracks[0];
     res.codec = track?.codec ?? '';
+    res.transport = client.transport.used;
+    res.transportReason = client.transport.reason;
     if (o.durationS) timer = setTimeout(() => void client.close(), o.durationS * 1000);
     let started = false;
     for await (const f of client.frames()) {
@@ -73,7 +80,9 @@ export async function recordRtsp(url: string, o: { out: string; durationS?: numb
     await client.close();
     await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
   }
-  const t = client.tracks.find((x) => x.rtpChannel !== undefined);
+  const t = client.rtsp.setupTracks[0];
+  res.transport = client.transport.used;
+  res.transportReason = client.transport.reason;
   if (t?.width) res.width = t.width;
   if (t?.height) res.height = t.height;
   res.lost = client.stats.lostPackets;
@@ -93,8 +102,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const out = a.options.get('--out');
   if (!url || a.positionals.length > 1) throw new UsageError('record takes one URL (see --help)');
   if (!out) throw new UsageError('record needs -o OUT');
-  const transport = a.options.get('--transport') ?? 'tcp';
-  if (transport !== 'tcp') throw new UsageError(`--transport ${transport}: only tcp is supported (RTP interleaved on the RTSP connection)`);
+  const transport = (a.options.get('--transport') ?? 'auto') as TransportMode;
+  if (!TRANSPORT_MODES.includes(transport)) throw new UsageError(`--transport ${transport}: one of ${TRANSPORT_MODES.join(', ')}`);
   const durationS = numberOption(a, '--duration');
   const frames = numberOption(a, '--frames');
   if (/^https?:\/\//i.test(url)) {
@@ -106,7 +115,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const onSigint = (): void => ac.abort();
   process.once('SIGINT', onSigint);
   try {
-    const r = await recordRtsp(url, { out, durationS, frames, signal: ac.signal }, io);
+    const r = await recordRtsp(url, { out, durationS, frames, signal: ac.signal, transport }, io);
     if (a.flags.has('--json')) await write(io.stdout, JSON.stringify(r) + '\n');
     return 0;
   } catch (e) {
