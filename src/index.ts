@@ -23,7 +23,7 @@ export { redactUrl } from './rtsp/url.js';
 
 // ---- HTTP camera client --------------------------------------------------------------------------
 export { CameraHttp, formatCameraTime } from './client/camera-http.js';
-export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer } from './client/camera-http.js';
+export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer, MjpegPartErrorPolicy } from './client/camera-http.js';
 export { httpRequest, expectOk, throwIfCameraError } from './client/http-client.js';
 export type { HttpRequestOptions, HttpResponse } from './client/http-client.js';
 export type { CameraError } from './http/text/camera-text.js';
@@ -55,7 +55,21 @@ export { captureEvents, playEvents } from './capture/read.js';
 export type { CaptureEvent } from './capture/read.js';
 export { StreamRedactor, redactText, secretForms } from './capture/redact.js';
 export type { RedactEmit, RedactorOptions } from './capture/redact.js';
+// protocol debugging: dump records
+export { DumpTap } from './debug/dump-tap.js';
+export type { DumpOptions } from './debug/dump-tap.js';
+export { formatRecord, jsonRecord } from './debug/records.js';
+export type { DumpRecord, DumpRecordType } from './debug/records.js';
+export { DUMP_SCHEMA } from './debug/schema.js';
+export type { NalInfo, RtcpInfo, RtcpBlockInfo } from './debug/describe.js';
+export { runDump } from './debug/run-dump.js';
+export type { RunDumpOptions } from './debug/run-dump.js';
+export { teeTap } from './capture/tee.js';
 
 // ---- MP4 / QuickTime recording --------------------------------------------------------------------
 export { Mp4Writer, Mp4FileWriter, completeFragmentsLength } from './mp4/index.js';
 export type { Mp4WriterOptions, Mp4TrackConfig, Mp4Sample, Mp4Sink, Mp4Chunk, Mp4ChunkKind, Mp4Container, Mp4WriterStats, Mp4FaststartPlan, ParameterSetMode, Mp4FileOptions, Mp4FileResult } from './mp4/index.js';
+export { Timeline } from './timeline/index.js';
+export type { TimelineTrack, TimelineOptions, TimelineInput, TimelineOutput, TimelineStats } from './timeline/index.js';
+export { ReconnectingRtspClient, isPermanentError } from './client/reconnect.js';
+export type { ReconnectPolicy, ReconnectingClientOptions, ReconnectEvent, RetryEvent, ReconnectStats, ReconnectingClientEvents } from './client/reconnect.js';

@@ -80,6 +80,8 @@ export { parseBoundary, boundaryFromContentType, isMultipart } from './multipart
 // ---- HTTP: chunked bodies, URLs, camera text formats, event decoders -----------------------------
 export { ChunkedDecoder } from './http/chunked.js';
 export type { ChunkedLimits } from './http/chunked.js';
+export { HttpResponseParser, parseContentLength } from './http/response-parser.js';
+export type { HttpResponseSink, HttpResponseParserOptions, HttpBodyFraming } from './http/response-parser.js';
 export { parseHttpUrl, redactHttpUrl } from './http/url.js';
 export type { HttpUrl } from './http/url.js';
 export { parseKeyValueLines, parseKeyValues, isOk, parseCameraError, cameraErrorToProtocolError, parseRootParams, parseTable, CAMERA_ERROR_DETAILS } from './http/text/camera-text.js';

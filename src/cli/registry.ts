@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   probe: () => import('./commands/probe.js'),
   record: () => import('./commands/record.js'),
   demo: () => import('./commands/demo.js'),
+  dump: () => import('./commands/dump.js'),
 };
 
 function usage(): Promise<string> {

@@ -39,8 +39,12 @@ export interface CameraHttpOptions {
   connectTimeoutMs?: number;
   /** Default 30 s; streams with rare data (events without keepalive) may want more. */
   idleTimeoutMs?: number;
+  /** A complete response head within this time (default 30 s; see HttpRequestOptions). */
+  headTimeoutMs?: number;
   rejectUnauthorized?: boolean;
   userAgent?: string;
+  /** Shown every byte of every request both ways (a pcapng capture, `camstream dump`): src/capture/tap.ts. */
+  tap?: import('../capture/tap.js').WireTap;
 }
 
 /** An endless (or long) answer being read: iterate it, then `close()` (or break out of `for await`). */
@@ -70,6 +74,14 @@ export interface MjpegStats {
   firstAt: number;
   lastAt: number;
 }
+
+/**
+ * What `mjpeg()` does with a part the multipart parser could not deliver (cut short by the end of
+ * the stream, over `maxFrameSize`, bad part headers, no delimiter where one must be):
+ * `'throw'` (default) ends the iteration with that `ProtocolError` after the frames before it;
+ * `'skip'` counts it in `stats.dropped` and goes on (a stream with no delimiter at all still throws).
+ */
+export type MjpegPartErrorPolicy = 'throw' | 'skip';
 
 export interface MjpegStream extends HttpStream<MjpegFrame> {
   readonly stats: Readonly<MjpegStats>;
@@ -165,24 +177,56 @@ function makeStream<T>(response: HttpResponse, gen: AsyncGenerator<T>): HttpStre
 /**
  * Parts of a multipart/x-mixed-replace answer. `flush()` after each socket read delivers a part
  * whose Content-Length body is complete at once (events must not wait for the next delimiter).
+ * A parser error for which `isFatal` says true ends the iteration with that error, after the parts
+ * completed before it; the others go to `onDrop` and the stream goes on.
  */
-async function* multipartParts(res: HttpResponse, opts: MultipartOptions, onDrop?: (e: ProtocolError) => void): AsyncGenerator<MultipartPart> {
+async function* multipartParts(
+  res: HttpResponse,
+  opts: MultipartOptions,
+  onDrop?: (e: ProtocolError) => void,
+  isFatal?: (e: ProtocolError) => boolean,
+): AsyncGenerator<MultipartPart> {
   const boundary = boundaryFromContentType(res.headers.get('content-type') ?? '');
   const ready: MultipartPart[] = [];
-  const parser = new MultipartParser(boundary, { part: (p) => ready.push(p), error: (e) => onDrop?.(e) }, opts);
+  let fatal: ProtocolError | undefined;
+  /** Parts in `ready` before the fatal error: later ones are not delivered (chunking-independent). */
+  let fatalAt = 0;
+  const parser = new MultipartParser(
+    boundary,
+    {
+      part: (p) => ready.push(p),
+      error: (e) => {
+        if (fatal) return;
+        if (isFatal?.(e)) {
+          fatal = withContext(e, { url: res.url });
+          fatalAt = ready.length;
+        } else onDrop?.(e);
+      },
+    },
+    opts,
+  );
   try {
     for await (const chunk of res.body) {
       parser.push(chunk);
       parser.flush();
-      for (let i = 0; i < ready.length; i++) yield ready[i]!;
+      const n = fatal ? fatalAt : ready.length;
+      for (let i = 0; i < n; i++) yield ready[i]!;
       ready.length = 0;
+      if (fatal) throw fatal;
       if (parser.done) return;
     }
     parser.end();
-    for (const p of ready) yield p;
+    const n = fatal ? fatalAt : ready.length;
+    for (let i = 0; i < n; i++) yield ready[i]!;
+    if (fatal) throw fatal;
   } finally {
     res.close();
   }
+}
+
+function withContext(e: ProtocolError, context: Record<string, string>): ProtocolError {
+  for (const [k, v] of Object.entries(context)) if (e.context[k] === undefined) e.context[k] = v;
+  return e;
 }
 
 /** Pulls body chunks through a DH/DHAV demuxer; frames are handed out in arrival order. */
@@ -282,8 +326,10 @@ export class CameraHttp {
       signal: this.options.signal,
       connectTimeoutMs: this.options.connectTimeoutMs,
       idleTimeoutMs: this.options.idleTimeoutMs,
+      headTimeoutMs: this.options.headTimeoutMs,
       rejectUnauthorized: this.options.rejectUnauthorized,
       userAgent: this.options.userAgent,
+      tap: this.options.tap,
       ...o,
       authenticator: sameHost ? this.auth : undefined,
     });
@@ -310,11 +356,18 @@ export class CameraHttp {
    * the WV-V series HTTP API V2.40 §4.2.1 MJPEG (`/cgi-bin/mjpg/video.cgi?channel=&subtype=`), or `{ url }` / `{ path }`
    * for other multipart JPEG streams (the IP Camera Standard API 5.0.0 §5.5.2 `http://<server>:8008`).
    */
-  async mjpeg(o: StreamOptions & { url?: string; path?: string; maxFrameSize?: number } = {}): Promise<MjpegStream> {
+  async mjpeg(o: StreamOptions & { url?: string; path?: string; maxFrameSize?: number; partErrors?: MjpegPartErrorPolicy } = {}): Promise<MjpegStream> {
     const target = o.url ?? o.path ?? `/cgi-bin/mjpg/video.cgi${query({ channel: o.channel, subtype: o.subtype })}`;
     const res = await expectOk(await this.request(target));
     const stats: MjpegStats = { frames: 0, bytes: 0, fps: 0, dropped: 0, firstAt: 0, lastAt: 0 };
-    const parts = multipartParts(res, { maxPartSize: o.maxFrameSize ?? 8 * 1024 * 1024 }, () => stats.dropped++);
+    const policy = o.partErrors ?? 'throw';
+    // A stream with no delimiter at all is never a normal end, whatever the policy.
+    const isFatal = (e: ProtocolError): boolean => policy === 'throw' || (e.code === 'MULTIPART_BAD_DELIMITER' && stats.frames === 0);
+    const parts = multipartParts(res, { maxPartSize: o.maxFrameSize ?? 8 * 1024 * 1024 }, () => stats.dropped++, (e) => {
+      const fatal = isFatal(e);
+      if (fatal) stats.dropped++;
+      return fatal;
+    });
     async function* frames(): AsyncGenerator<MjpegFrame> {
       for await (const p of parts) {
         const now = Date.now();

@@ -6,12 +6,11 @@
  * One request per connection (`Connection: close`): what the vendor documents' cameras expect, and every stream
  * endpoint (MJPEG, events, DH) holds its connection anyway.
  *
- *   socket chunk -> HeadParser -> head -> body framing (RFC 9112 §6.3):
- *     HEAD / 1xx / 204 / 304      no body
- *     Transfer-Encoding: chunked  ChunkedDecoder (views)
- *     Content-Length: n           exactly n bytes (views)
- *     neither                     read until the camera closes (HTTP/1.0 style)
+ *   socket chunk -> HttpResponseParser (http/response-parser.ts, sans-IO: head + RFC 9112 §6.3 framing)
  *   -> AsyncQueue of body chunks (bounded: a slow consumer pauses the socket, so TCP pushes back).
+ *
+ * Deadlines, on one timer: the connect timeout, a complete head within `headTimeoutMs`, and no
+ * silence longer than `idleTimeoutMs` while the consumer keeps up.
  *
  * Authentication (RFC 7617 Basic, RFC 7616 Digest with qop=auth and realm `DH_<mac>`, the WV-V series HTTP API V2.40 §3.5)
  * goes through the shared Authenticator: nothing is sent before the camera asks, a 401 after our
@@ -23,12 +22,14 @@ import type { Socket } from 'node:net';
 import { Authenticator } from '../auth/authenticator.js';
 import { ProtocolError } from '../errors.js';
 import { AsyncQueue } from './async-queue.js';
-import { HeadParser, contentLength, type ResponseHead } from '../message/head-parser.js';
+import type { ResponseHead } from '../message/head-parser.js';
 import { Headers, type HeadersInit } from '../message/headers.js';
 import { openSocket } from '../transport/connect.js';
 import { cameraErrorToProtocolError, parseCameraError } from '../http/text/camera-text.js';
-import { ChunkedDecoder } from '../http/chunked.js';
+import { HttpResponseParser } from '../http/response-parser.js';
 import { parseHttpUrl, type HttpUrl } from '../http/url.js';
+import type { WireTap } from '../capture/tap.js';
+import { tapSocket } from '../capture/socket-tap.js';
 
 export const USER_AGENT = 'camstream/0.1';
 
@@ -55,13 +56,22 @@ export interface HttpRequestOptions {
   idleTimeoutMs?: number;
   /** Default 3. */
   maxRedirects?: number;
-  /** Response head cap (default 64 KiB). */
+  /**
+   * The whole response head must arrive within this time after the request was sent, however
+   * steadily its bytes trickle in (a head at 1 byte/s or endless blank lines). Default 30 s; 0 = none.
+   */
+  headTimeoutMs?: number;
+  /** Response head cap, leading blank lines included (default 64 KiB). */
   maxHeadSize?: number;
+  /** Response header count cap (default 128). */
+  maxHeaderCount?: number;
   /** Chunks buffered for a slow consumer before the socket is paused (default 32). */
   highWaterMark?: number;
   /** https:// certificate check (default true; cameras often have self-signed certificates). */
   rejectUnauthorized?: boolean;
   userAgent?: string;
+  /** Shown every byte both ways (a pcapng capture, `camstream dump`): src/capture/tap.ts. */
+  tap?: WireTap;
 }
 
 export interface HttpResponse {
@@ -90,40 +100,33 @@ export interface HttpResponse {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-const enum Framing {
-  None,
-  Length,
-  Chunked,
-  Close,
-}
-
 /**
- * One request/response exchange on its own connection. Owns the socket, the idle timer and the
- * body queue; every exit path goes through `finish`/`fail`, which release all three.
+ * One request/response exchange on its own connection: the Node driver of HttpResponseParser. Owns
+ * the socket, one timer (idle and head deadlines) and the body queue; every exit path goes through
+ * `finish`/`fail`, which release all three.
  */
 class Exchange {
   readonly head: Promise<ResponseHead>;
   private resolveHead!: (h: ResponseHead) => void;
   private rejectHead!: (e: unknown) => void;
   private gotHead = false;
-  private readonly headParser: HeadParser;
-  private framing = Framing.Close;
-  private remaining = 0;
-  private chunked: ChunkedDecoder | undefined;
+  private readonly parser: HttpResponseParser;
   readonly queue: AsyncQueue<Uint8Array>;
   private paused = false;
   private timer: NodeJS.Timeout | undefined;
   private lastRx = Date.now();
+  /** The complete head must have arrived by then (slowloris, endless blank lines). 0 = none. */
+  private readonly headDeadline: number;
   private done = false;
-  private offset = 0;
   private readonly onAbort = (): void => this.fail(new ProtocolError('ABORTED', 'request aborted', { context: { url: this.url.safe } }));
 
   constructor(
     readonly sock: Socket,
     private readonly url: HttpUrl,
-    private readonly method: string,
+    method: string,
     private readonly idleMs: number,
-    maxHead: number | undefined,
+    private readonly headMs: number,
+    limits: { maxHeadSize?: number; maxHeaderCount?: number },
     hwm: number,
     private readonly signal: AbortSignal | undefined,
   ) {
@@ -132,7 +135,19 @@ class Exchange {
       this.rejectHead = rej;
     });
     this.head.catch(() => undefined);
-    this.headParser = new HeadParser({ maxHeadSize: maxHead });
+    this.headDeadline = headMs > 0 ? Date.now() + headMs : 0;
+    this.parser = new HttpResponseParser(
+      {
+        head: (h) => {
+          this.gotHead = true;
+          this.resolveHead(h);
+        },
+        body: (b) => this.queue.push(b),
+        end: () => this.finish(),
+        error: (e) => this.fail(withUrl(e, url.safe)),
+      },
+      { method, ...limits },
+    );
     this.queue = new AsyncQueue<Uint8Array>(hwm, (p) => {
       this.paused = p;
       if (p) sock.pause();
@@ -146,107 +161,48 @@ class Exchange {
     sock.on('error', (e: Error) => this.fail(new ProtocolError('CONNECTION_CLOSED', `connection error: ${e.message}`, { context: { url: url.safe }, cause: e })));
     sock.on('close', () => this.onEnd());
     signal?.addEventListener('abort', this.onAbort, { once: true });
-    if (idleMs > 0) this.timer = setTimeout(() => this.checkIdle(), idleMs);
+    this.arm();
   }
 
   get closed(): boolean {
     return this.done;
   }
 
-  private checkIdle(): void {
+  /** One timer for the nearer of the idle and head deadlines. */
+  private arm(): void {
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    if (this.idleMs > 0) next = this.paused ? now + this.idleMs : this.lastRx + this.idleMs;
+    if (this.headDeadline > 0 && !this.gotHead) next = Math.min(next, this.headDeadline);
+    if (next === Number.POSITIVE_INFINITY) return;
+    this.timer = setTimeout(() => this.check(), Math.max(1, next - now));
+  }
+
+  private check(): void {
     this.timer = undefined;
     if (this.done) return;
-    const quiet = Date.now() - this.lastRx;
-    if (!this.paused && quiet >= this.idleMs) {
-      const what = this.gotHead ? 'no data' : 'no response';
-      this.fail(new ProtocolError('TIMEOUT', `${what} from the camera for ${this.idleMs} ms`, { context: { url: this.url.safe } }));
+    const now = Date.now();
+    if (!this.gotHead && this.headDeadline > 0 && now >= this.headDeadline) {
+      this.fail(new ProtocolError('TIMEOUT', `no complete response head within ${this.headMs} ms`, { offset: this.parser.offset, context: { url: this.url.safe } }));
       return;
     }
-    this.timer = setTimeout(() => this.checkIdle(), this.paused ? this.idleMs : Math.max(1, this.idleMs - quiet));
+    if (this.idleMs > 0 && !this.paused && now - this.lastRx >= this.idleMs) {
+      const what = this.gotHead ? 'no data' : 'no response';
+      this.fail(new ProtocolError('TIMEOUT', `${what} from the camera for ${this.idleMs} ms`, { offset: this.parser.offset, context: { url: this.url.safe } }));
+      return;
+    }
+    this.arm();
   }
 
   private onData(d: Buffer): void {
     if (this.done) return;
     this.lastRx = Date.now();
-    try {
-      if (!this.gotHead) this.feedHead(d);
-      else this.feedBody(d);
-    } catch (e) {
-      this.fail(e);
-    }
-    this.offset += d.length;
-  }
-
-  private feedHead(chunk: Uint8Array): void {
-    const r = this.headParser.push(chunk);
-    if (!r) return;
-    if (r.head.kind !== 'response') {
-      throw new ProtocolError('HTTP_BAD_RESPONSE', 'the server sent a request line instead of a status line', { offset: this.offset });
-    }
-    const head = r.head;
-    if (head.status >= 100 && head.status < 200) {
-      // RFC 9110 §15.2: interim answers (100 Continue) are skipped; the final head follows.
-      this.headParser.reset();
-      if (r.rest.length > 0) this.feedHead(r.rest);
-      return;
-    }
-    this.gotHead = true;
-    const te = head.headers.get('transfer-encoding');
-    if (this.method === 'HEAD' || head.status === 204 || head.status === 304) this.framing = Framing.None;
-    else if (te !== undefined && /chunked\s*$/i.test(te)) {
-      this.framing = Framing.Chunked;
-      this.chunked = new ChunkedDecoder();
-    } else {
-      const n = contentLength(head.headers, Number.MAX_SAFE_INTEGER);
-      if (n !== undefined) {
-        this.framing = Framing.Length;
-        this.remaining = n;
-      } else this.framing = Framing.Close;
-    }
-    this.resolveHead(head);
-    if (this.framing === Framing.None || (this.framing === Framing.Length && this.remaining === 0)) return this.finish();
-    if (r.rest.length > 0) this.feedBody(r.rest);
-  }
-
-  private feedBody(chunk: Uint8Array): void {
-    switch (this.framing) {
-      case Framing.Length: {
-        const n = Math.min(this.remaining, chunk.length);
-        this.remaining -= n;
-        if (n > 0) this.queue.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-        if (this.remaining === 0) this.finish(); // bytes after the body: ignored (Connection: close)
-        return;
-      }
-      case Framing.Chunked: {
-        const end = this.chunked!.push(chunk, (v) => this.queue.push(v));
-        if (end >= 0) this.finish();
-        return;
-      }
-      case Framing.Close:
-        this.queue.push(chunk);
-        return;
-      default:
-        return;
-    }
+    this.parser.push(d);
   }
 
   private onEnd(): void {
     if (this.done) return;
-    if (!this.gotHead) {
-      const inHead = this.offset > 0;
-      return this.fail(
-        new ProtocolError(inHead ? 'TRUNCATED' : 'CONNECTION_CLOSED', inHead ? 'connection closed inside the response head' : 'connection closed before a response', {
-          offset: this.offset,
-          context: { url: this.url.safe },
-        }),
-      );
-    }
-    if (this.framing === Framing.Length && this.remaining > 0) {
-      return this.fail(new ProtocolError('TRUNCATED', `connection closed ${this.remaining} bytes before the end of the body`, { offset: this.offset, context: { url: this.url.safe } }));
-    }
-    if (this.framing === Framing.Chunked && !this.chunked!.done) {
-      return this.fail(new ProtocolError('TRUNCATED', 'connection closed inside a chunked body', { offset: this.offset, context: { url: this.url.safe } }));
-    }
+    this.parser.end();
     this.finish();
   }
 
@@ -272,6 +228,13 @@ class Exchange {
     if (!this.gotHead) this.rejectHead(e);
     else this.queue.end(e);
   }
+}
+
+/** The parser knows bytes, not URLs: the driver adds the (redacted) URL to its errors. */
+function withUrl(e: ProtocolError, url: string): ProtocolError {
+  if (e.context['url'] !== undefined) return e;
+  e.context['url'] = url;
+  return e;
 }
 
 async function collect(body: AsyncIterable<Uint8Array>, max: number, url: string): Promise<Uint8Array> {
@@ -412,7 +375,8 @@ async function exchange(a: Attempt, o: HttpRequestOptions, method: string): Prom
     timeoutMs: o.connectTimeoutMs ?? 10_000,
     signal: o.signal,
   })) as Socket;
-  const x = new Exchange(sock, url, method, o.idleTimeoutMs ?? 30_000, o.maxHeadSize, o.highWaterMark ?? 32, o.signal);
+  if (o.tap) tapSocket(sock, o.tap, 'http');
+  const x = new Exchange(sock, url, method, o.idleTimeoutMs ?? 30_000, o.headTimeoutMs ?? 30_000, { maxHeadSize: o.maxHeadSize, maxHeaderCount: o.maxHeaderCount }, o.highWaterMark ?? 32, o.signal);
   sock.write(head);
   if (fixed !== undefined && fixed.length > 0) sock.write(fixed);
   if (stream !== undefined) void pumpBody(x, stream, chunked, declared);

@@ -28,6 +28,8 @@ export interface ChunkedLimits {
   maxTrailerBytes?: number;
   /** Decoded body bytes (default unlimited: streams). */
   maxBodyBytes?: number;
+  /** Absolute stream offset of the first chunked byte, added to error offsets (default 0). */
+  offset?: number;
 }
 
 const hexValue = (c: number): number =>
@@ -52,6 +54,7 @@ export class ChunkedDecoder {
     this.maxLine = limits.maxLineBytes ?? 4096;
     this.maxTrailer = limits.maxTrailerBytes ?? 16 * 1024;
     this.maxBody = limits.maxBodyBytes ?? Number.POSITIVE_INFINITY;
+    this.consumed = limits.offset ?? 0;
   }
 
   /** True once the last chunk and the trailer section were read. */
@@ -79,6 +82,8 @@ export class ChunkedDecoder {
           const v = hexValue(c);
           if (v >= 0) {
             if (++this.digits > 15) this.fail('chunk size over 15 hex digits', chunk, i);
+            // 2^53 - 1 at most: a larger size cannot be counted exactly (and no camera sends one).
+            if (this.size > (Number.MAX_SAFE_INTEGER - v) / 16) this.fail('chunk size over 2^53 - 1', chunk, i);
             this.size = this.size * 16 + v;
             this.line++;
             i++;
@@ -96,8 +101,11 @@ export class ChunkedDecoder {
           // chunk-ext (RFC 9112 §7.1.1) is ignored; only its length is bounded.
           const lf = chunk.indexOf(0x0a, i);
           const end = lf < 0 ? n : lf;
+          if (this.line + (end - i) > this.maxLine) {
+            // The offset is the first byte past the cap, wherever the chunk edges fall.
+            this.fail(`chunk size line over ${this.maxLine} bytes`, chunk, i + (this.maxLine - this.line));
+          }
           this.line += end - i;
-          if (this.line > this.maxLine) this.fail(`chunk size line over ${this.maxLine} bytes`, chunk, i);
           i = end;
           if (lf >= 0) {
             i++;
@@ -107,10 +115,13 @@ export class ChunkedDecoder {
         }
         case St.Data: {
           const take = Math.min(this.remaining, n - i);
-          this.body += take;
-          if (this.body > this.maxBody) {
-            throw new ProtocolError('MSG_BODY_TOO_LARGE', `chunked body over the ${this.maxBody}-byte cap`, { offset: this.consumed + i });
+          if (this.body + take > this.maxBody) {
+            const fit = this.maxBody - this.body;
+            if (fit > 0) data(chunk.subarray(i, i + fit)); // up to the cap whatever the chunking
+            const at = i + fit;
+            throw new ProtocolError('MSG_BODY_TOO_LARGE', `chunked body over the ${this.maxBody}-byte cap`, { offset: this.consumed + at });
           }
+          this.body += take;
           data(chunk.subarray(i, i + take));
           i += take;
           this.remaining -= take;

@@ -85,6 +85,12 @@ export interface RtspFaults {
   forgetSessionBeforePlay?: boolean;
   /** UDP SETUP is accepted but no datagram ever leaves (a firewall between camera and client). */
   udpBlackhole?: boolean;
+  /** From this access unit on, every track's RTP clock is `clockJumpSeconds` ahead (cameras send frames hours off). */
+  clockJumpAt?: number;
+  /** Default 3 hours. */
+  clockJumpSeconds?: number;
+  /** From this access unit on, every track's RTP clock restarts at 0 (a camera restarting its clock). */
+  clockRestartAt?: number;
 }
 
 export interface VirtualCameraOptions {
@@ -538,7 +544,12 @@ export class VirtualCamera {
   private rtpTime(s: Session, tr: Track): number {
     const perUnit = CLOCK / this.media.fps;
     const t = tr.kind === 'video' ? (s.loops * this.media.units.length + s.unitIndex) * perUnit : ((s.loops * this.media.units.length + s.unitIndex) * 8000) / this.media.fps;
-    return (tr.rtpBase + Math.round(t)) >>> 0;
+    const unit = s.loops * this.media.units.length + s.unitIndex;
+    const rate = tr.kind === 'video' ? CLOCK : 8000;
+    const f = this.faults;
+    if (f.clockRestartAt !== undefined && unit >= f.clockRestartAt) return Math.round(t - (f.clockRestartAt * rate) / this.media.fps) >>> 0;
+    const jump = f.clockJumpAt !== undefined && unit >= f.clockJumpAt ? (f.clockJumpSeconds ?? 3 * 3600) * rate : 0;
+    return (tr.rtpBase + Math.round(t) + jump) >>> 0;
   }
 
   private startStreaming(conn: { sock: Socket; closed: boolean; serverCseq: number }, s: Session): void {

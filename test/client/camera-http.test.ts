@@ -22,7 +22,9 @@ afterAll(async () => {
   expect(cam.openConnections).toBe(0); // every endpoint released its connection
   await cam.stop();
   await new Promise((r) => setTimeout(r, 30));
-  expect(timers()).toBe(timersBefore); // ... and every timer (idle checks, event keepalives)
+  // ... and every timer (idle checks, event keepalives). At most as many as before: the test runner's
+  // own timers may come and go meanwhile, ours must all be gone.
+  expect(timers()).toBeLessThanOrEqual(timersBefore);
 });
 
 async function take<T>(it: AsyncIterable<T>, n: number): Promise<T[]> {

@@ -322,3 +322,71 @@ describe('httpRequest authentication (the WV-V series HTTP API V2.40 §3.5)', ()
     await b.stop();
   });
 });
+
+describe('httpRequest hardening: a response that cannot settle fails at once', () => {
+  // Before the framing moved into HttpResponseParser, the head was marked received before its
+  // Content-Length was validated: the promise for the head never settled and no timer was left.
+  const bad = ['9007199254740992', 'abc', '-1', '5\r\nContent-Length: 6', '1e3'];
+  for (const value of bad) {
+    it(`Content-Length: ${JSON.stringify(value)} -> MSG_BAD_HEADER (httpRequest and CameraHttp), connection released`, async () => {
+      // The server keeps the connection open: only the client can end this exchange.
+      const srv = await scripted((s) => s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${value}\r\n\r\nbody`));
+      try {
+        expect(await codeOf(httpRequest(srv.url(), { idleTimeoutMs: 0, headTimeoutMs: 0 }))).toBe('MSG_BAD_HEADER');
+        const cam = new CameraHttp(srv.url(), { idleTimeoutMs: 0, headTimeoutMs: 0 });
+        expect(await codeOf(cam.cgi('/cgi-bin/x.cgi'))).toBe('MSG_BAD_HEADER');
+        await waitFor(() => srv.open() === 0);
+      } finally {
+        await srv.close();
+      }
+    }, 10_000);
+  }
+
+  it('a head trickling in at one byte per tick (slowloris): TIMEOUT at the head deadline although never idle', async () => {
+    const text = Buffer.from(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(5000)}\r\n\r\n`);
+    const timers = new Set<NodeJS.Timeout>();
+    const srv = await scripted((s) => {
+      let i = 0;
+      const t = setInterval(() => (i < text.length && !s.destroyed ? s.write(text.subarray(i, ++i)) : clearInterval(t)), 5);
+      timers.add(t);
+    });
+    try {
+      const e = await httpRequest(srv.url(), { idleTimeoutMs: 5_000, headTimeoutMs: 300 }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(ProtocolError);
+      expect((e as ProtocolError).code).toBe('TIMEOUT');
+      expect((e as ProtocolError).message).toMatch(/response head within 300 ms/);
+      await waitFor(() => srv.open() === 0);
+    } finally {
+      for (const t of timers) clearInterval(t);
+      await srv.close();
+    }
+  });
+
+  it('endless blank lines before the status line: TIMEOUT at the head deadline', async () => {
+    const timers = new Set<NodeJS.Timeout>();
+    const srv = await scripted((s) => {
+      const t = setInterval(() => (s.destroyed ? clearInterval(t) : s.write('\r\n')), 5);
+      timers.add(t);
+    });
+    try {
+      const e = await httpRequest(srv.url(), { idleTimeoutMs: 5_000, headTimeoutMs: 300 }).catch((x: unknown) => x);
+      expect((e as ProtocolError).code).toBe('TIMEOUT');
+    } finally {
+      for (const t of timers) clearInterval(t);
+      await srv.close();
+    }
+  });
+
+  it('a megabyte of blank lines at once: MSG_HEAD_TOO_LARGE, the head cap counts them', async () => {
+    const srv = await scripted((s) => s.write(Buffer.alloc(1 << 20, 0x0a)));
+    try {
+      expect(await codeOf(httpRequest(srv.url(), { idleTimeoutMs: 0, headTimeoutMs: 0 }))).toBe('MSG_HEAD_TOO_LARGE');
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}

@@ -15,6 +15,8 @@ import { secretForms } from '../../src/capture/redact.js';
 import { VirtualCamera } from '../../src/testing/virtual-camera.js';
 import { loadH264 } from '../../src/testing/media-source.js';
 import { startTapProxy } from '../capture/tap-proxy.js';
+import { CameraHttp } from '../../src/client/camera-http.js';
+import { VirtualHttpCamera } from '../../src/testing/virtual-camera-http.js';
 import { GST_H264_LIVE, missing, startGst, type GstServer } from '../support/peers.js';
 
 function haveTshark(): boolean {
@@ -124,6 +126,32 @@ describe.skipIf(skip)('tshark reads camstream captures', () => {
     } finally {
       await cam.stop();
     }
+  });
+
+  it('HTTP camera client with its tap option: Digest MJPEG and CGI requests dissected as HTTP, Authorization redacted, no password', async () => {
+    const cam = await new VirtualHttpCamera({ auth: 'digest', username: 'admin', password: PASSWORD, mjpegFps: 200 }).start();
+    const sink = new MemorySink();
+    const cap = new PcapngCapture(sink, { secrets: secretForms('admin', PASSWORD) });
+    try {
+      const api = new CameraHttp(cam.url(), { tap: cap });
+      const s = await api.mjpeg({ channel: 1, subtype: 0 });
+      let n = 0;
+      for await (const _ of s) if (++n >= 5) break;
+      await api.cgi('/cgi-bin/magicBox.cgi', { action: 'getSystemInfo' }).catch(() => undefined);
+    } finally {
+      await cam.stop();
+    }
+    cap.end(Date.now());
+    const file = join(dir, 'http.pcapng');
+    writeFileSync(file, sink.file());
+    const d = cap.decodeAs.flatMap((h) => h.split(' '));
+    const r = spawnSync('tshark', ['-r', file, ...d, '-Y', 'http.request', '-T', 'fields', '-e', 'http.request.method', '-e', 'http.request.uri', '-e', 'http.authorization'], { encoding: 'latin1' });
+    const lines = r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+    expect(lines.map((l) => `${l[0]} ${l[1]}`)).toEqual(cam.requestLog);
+    // Digest: the first request of each connection has no credentials, the retry carries the redacted header.
+    expect(lines.filter((l) => l[2]).map((l) => l[2])).toEqual(lines.filter((l) => l[2]).map(() => 'Digest [redacted]'));
+    expect(lines.filter((l) => l[2]).length).toBeGreaterThan(0);
+    assertNoPassword(file);
   });
 
   describe.skipIf(missing('gst'))('GStreamer RTSP server', () => {

@@ -15,8 +15,12 @@ const ENTRIES: Record<string, { module: object; names: string[] }> = {
     names: ['CameraHttp', 'ProtocolError', 'RtspClient', 'VERSION', 'createDemuxer', 'expectOk', 'formatCameraTime', 'httpRequest', 'isProtocolError', 'redactUrl', 'sniff', 'throwIfCameraError',
       // captures
       'PcapngCapture', 'MemorySink', 'REDACTION_NOTE', 'openCaptureFile', 'rotatedName', 'FileSink', 'readPcap', 'captureEvents', 'playEvents', 'StreamRedactor', 'redactText', 'secretForms',
+      // dump
+      'DumpTap', 'formatRecord', 'jsonRecord', 'DUMP_SCHEMA', 'runDump', 'teeTap',
       // MP4
-      'Mp4Writer', 'Mp4FileWriter', 'completeFragmentsLength'],
+      'Mp4Writer', 'Mp4FileWriter', 'completeFragmentsLength',
+      // recording timeline, reconnects
+      'Timeline', 'ReconnectingRtspClient', 'isPermanentError'],
   },
   'camstream/parsers': {
     module: parsers,
@@ -38,7 +42,7 @@ const ENTRIES: Record<string, { module: object; names: string[] }> = {
       // multipart
       'MultipartParser', 'parseBoundary', 'boundaryFromContentType', 'isMultipart',
       // HTTP
-      'ChunkedDecoder', 'parseHttpUrl', 'redactHttpUrl', 'parseKeyValueLines', 'parseKeyValues', 'isOk', 'parseCameraError', 'cameraErrorToProtocolError', 'parseRootParams', 'parseTable', 'CAMERA_ERROR_DETAILS',
+      'ChunkedDecoder', 'HttpResponseParser', 'parseContentLength', 'parseHttpUrl', 'redactHttpUrl', 'parseKeyValueLines', 'parseKeyValues', 'isOk', 'parseCameraError', 'cameraErrorToProtocolError', 'parseRootParams', 'parseTable', 'CAMERA_ERROR_DETAILS',
       'parseAttachLine', 'parseAttachText', 'decodeAttachPart', 'parseEventData', 'decodeEventDataPart', 'decodeIoStatus', 'parseFaceRects',
       // DH / DHAV
       'DhDemuxer', 'DhavDemuxer', 'dhavDateToMs', 'AutoDemuxer', 'sniff', 'createDemuxer',

@@ -106,6 +106,7 @@ export class RtspSession {
   private shownDeadline = Number.NaN;
   private rangeEnd: number | undefined;
   private rangeStart = 0;
+  private nearEndShown = false;
   private readonly ownSsrc: number;
 
   constructor(url: string, sink: RtspSessionSink, options: RtspSessionOptions = {}) {
@@ -696,6 +697,11 @@ export class RtspSession {
   private onFrame(f: RtspFrame): void {
     this.lastFrameAt = this.now;
     this.sink.frame(f);
+    if (this.rangeEnd !== undefined && !this.nearEndShown && this.nearRangeEnd()) {
+      // The end of a bounded Range is near: the short end-of-data deadline starts now.
+      this.nearEndShown = true;
+      this.updateDeadline();
+    }
   }
 
   private onTrackEnded(): void {

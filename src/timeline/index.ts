@@ -1,0 +1,2 @@
+export { Timeline } from './timeline.js';
+export type { TimelineTrack, TimelineOptions, TimelineInput, TimelineOutput, TimelineStats } from './timeline.js';
