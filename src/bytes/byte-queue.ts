@@ -8,11 +8,26 @@
  *   into an exact-size buffer. This is the only place data is copied.
  * - Reads (`byteAt`, `u32le`, `indexOf`, ...) take indices relative to the first unconsumed byte.
  * - `offset` is the absolute stream position of the first unconsumed byte, for error reporting.
+ *
+ * Linear in bytes whatever the chunking:
+ * - A cursor remembers the chunk last read and its stream offset, and every read walks from there
+ *   (forwards or backwards), so a scan that moves through the queue visits each chunk a bounded
+ *   number of times instead of walking from the first chunk on every `byteAt`/`indexOf`.
+ * - Chunks shorter than `COALESCE_BELOW` bytes are copied into a queue-owned block (appended to the
+ *   block of the previous small chunk while it has room), so a peer sending one byte per TCP segment
+ *   costs one block reference per ~16 KiB, not one chunk object per byte. Such bytes are no longer
+ *   views of the pushed chunk; results over them are views of the block (never reused).
+ * - Consumed chunk references are dropped in batches whose cost is proportional to the batch.
  */
 
 function asBuffer(u8: Uint8Array): Buffer {
   return Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 }
+
+/** Chunks shorter than this are copied into a shared block instead of being held by reference. */
+export const COALESCE_BELOW = 256;
+const BLOCK_SIZE = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 export class ByteQueue {
   private chunks: Buffer[] = [];
@@ -22,6 +37,16 @@ export class ByteQueue {
   private headOff = 0;
   private len = 0;
   private consumed = 0;
+  /** Cursor: index in `chunks` of the chunk last located, and the stream offset of its byte 0. */
+  private cc = 0;
+  private cAbs = 0;
+  /** Block that small chunks are appended to; `chunks[blockEntry]` is its filled region from `blockFrom`. */
+  private block: Buffer = EMPTY;
+  private blockFill = 0;
+  private blockFrom = 0;
+  private blockEntry = -1;
+  /** Chunk visits made by reads (walking the cursor, scanning chunks): for linearity tests. */
+  private visits = 0;
 
   /** Bytes available to read. */
   get length(): number {
@@ -33,10 +58,38 @@ export class ByteQueue {
     return this.consumed;
   }
 
+  /**
+   * Chunk visits made by reads since construction: bounded by a constant times the bytes pushed
+   * when the callers scan forward (what test/prop/linear-work.prop.test.ts checks). Not a timer.
+   */
+  get work(): number {
+    return this.visits;
+  }
+
   push(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
+    const n = chunk.length;
+    if (n === 0) return;
+    this.len += n;
+    if (n < COALESCE_BELOW) {
+      const last = this.chunks.length - 1;
+      if (this.blockEntry === last && last >= this.head && this.blockFill + n <= this.block.length) {
+        this.block.set(chunk, this.blockFill);
+        this.blockFill += n;
+        this.chunks[last] = this.block.subarray(this.blockFrom, this.blockFill);
+        return;
+      }
+      if (this.blockFill + n > this.block.length) {
+        this.block = Buffer.allocUnsafe(BLOCK_SIZE);
+        this.blockFill = 0;
+      }
+      this.blockFrom = this.blockFill;
+      this.block.set(chunk, this.blockFill);
+      this.blockFill += n;
+      this.blockEntry = this.chunks.length;
+      this.chunks.push(this.block.subarray(this.blockFrom, this.blockFill));
+      return;
+    }
     this.chunks.push(asBuffer(chunk));
-    this.len += chunk.length;
   }
 
   /** Drops everything; `offset` advances past the dropped bytes. */
@@ -46,18 +99,47 @@ export class ByteQueue {
     this.head = 0;
     this.headOff = 0;
     this.len = 0;
+    this.blockEntry = -1;
+    this.cc = 0;
+    this.cAbs = this.consumed;
+  }
+
+  /**
+   * Moves the cursor to the chunk holding index i (0 <= i < length) and returns the position of
+   * byte i inside `chunks[cc]`.
+   */
+  private locate(i: number): number {
+    const abs = this.consumed + i;
+    const chunks = this.chunks;
+    let c = this.cc;
+    let a = this.cAbs;
+    if (c < this.head || c >= chunks.length) {
+      c = this.head;
+      a = this.consumed - this.headOff;
+    }
+    let v = 0;
+    while (abs < a) {
+      c--;
+      a -= chunks[c]!.length;
+      v++;
+    }
+    for (;;) {
+      const l = chunks[c]!.length;
+      if (abs < a + l) break;
+      a += l;
+      c++;
+      v++;
+    }
+    this.visits += v + 1;
+    this.cc = c;
+    this.cAbs = a;
+    return abs - a;
   }
 
   /** Byte at index i (0 = first unconsumed). Caller guarantees i < length. */
   byteAt(i: number): number {
-    let c = this.head;
-    let pos = i + this.headOff;
-    for (;;) {
-      const ch = this.chunks[c]!;
-      if (pos < ch.length) return ch[pos]!;
-      pos -= ch.length;
-      c++;
-    }
+    const pos = this.locate(i);
+    return this.chunks[this.cc]![pos]!;
   }
 
   u16le(i: number): number {
@@ -93,46 +175,54 @@ export class ByteQueue {
    * of the chunk that holds byte i. Empty when i >= length.
    */
   contiguousAt(i: number, max = Infinity): Buffer {
-    let c = this.head;
-    let pos = i + this.headOff;
-    while (c < this.chunks.length) {
-      const ch = this.chunks[c]!;
-      if (pos < ch.length) return ch.subarray(pos, Math.min(ch.length, pos + max));
-      pos -= ch.length;
-      c++;
+    if (i >= this.len || i < 0) return EMPTY;
+    if (i === 0) {
+      const ch = this.chunks[this.head]!;
+      const p = this.headOff;
+      return ch.subarray(p, Math.min(ch.length, p + max));
     }
-    return Buffer.alloc(0);
+    const pos = this.locate(i);
+    const ch = this.chunks[this.cc]!;
+    return ch.subarray(pos, Math.min(ch.length, pos + max));
+  }
+
+  /** The live bytes of the k-th held chunk (0 = the one holding the first unconsumed byte). */
+  chunkAt(k: number): Buffer {
+    const c = this.head + k;
+    if (c >= this.chunks.length) return EMPTY;
+    const ch = this.chunks[c]!;
+    return k === 0 && this.headOff > 0 ? ch.subarray(this.headOff) : ch;
   }
 
   /**
    * Index (relative to the first unconsumed byte) of the first occurrence of `needle` at or after
    * `from`, or -1. Uses the native `Buffer.indexOf` inside each chunk and checks the few positions
-   * where a needle would straddle two chunks byte by byte.
+   * where a needle would straddle two chunks byte by byte. Starts at the chunk holding `from`.
    */
   indexOf(needle: Uint8Array | number, from = 0): number {
     if (from < 0) from = 0;
     const m = typeof needle === 'number' ? 1 : needle.length;
     if (m === 0) return from <= this.len ? from : -1;
     if (from + m > this.len) return -1;
-    let base = 0; // relative index of chunk c's first live byte
-    for (let c = this.head; c < this.chunks.length; c++) {
-      const ch = this.chunks[c]!;
-      const start = c === this.head ? this.headOff : 0;
-      const live = ch.length - start;
-      if (from < base + live) {
-        const localFrom = Math.max(0, from - base) + start;
-        const hit = ch.indexOf(needle as Buffer | number, localFrom);
-        if (hit >= 0) return base + (hit - start);
-        if (m > 1) {
-          // Straddling candidates: the last m-1 positions of this chunk.
-          const firstStraddle = Math.max(from, base + live - (m - 1));
-          const lastStart = Math.min(base + live - 1, this.len - m);
-          for (let p = firstStraddle; p <= lastStart; p++) {
-            if (this.matchesAt(needle as Uint8Array, p)) return p;
-          }
+    const chunks = this.chunks;
+    let localFrom = this.locate(from);
+    let c = this.cc;
+    let base = this.cAbs - this.consumed; // relative index of chunks[c][0] (may be negative for the head)
+    for (; c < chunks.length; c++) {
+      const ch = chunks[c]!;
+      this.visits++;
+      const hit = ch.indexOf(needle as Buffer | number, localFrom);
+      if (hit >= 0) return base + hit;
+      if (m > 1) {
+        // Straddling candidates: the last m-1 positions of this chunk.
+        const firstStraddle = Math.max(from, base + ch.length - (m - 1));
+        const lastStart = Math.min(base + ch.length - 1, this.len - m);
+        for (let p = firstStraddle; p <= lastStart; p++) {
+          if (this.matchesAt(needle as Uint8Array, p)) return p;
         }
       }
-      base += live;
+      base += ch.length;
+      localFrom = 0;
     }
     return -1;
   }
@@ -149,24 +239,21 @@ export class ByteQueue {
    * Used by parsers that assemble a unit into one exact-size buffer as its pieces arrive.
    */
   copyTo(target: Uint8Array, targetOffset: number, i: number, n: number): void {
-    let c = this.head;
-    let pos = i + this.headOff;
+    if (n <= 0) return;
+    let pos = this.locate(i);
+    let c = this.cc;
     let t = targetOffset;
     let left = n;
     while (left > 0) {
       const ch = this.chunks[c]!;
-      if (pos >= ch.length) {
-        pos -= ch.length;
-        c++;
-        continue;
-      }
       const k = Math.min(left, ch.length - pos);
-      target.set(ch.subarray(pos, pos + k), t);
+      target.set(k === ch.length ? ch : ch.subarray(pos, pos + k), t);
       t += k;
       left -= k;
       pos = 0;
       c++;
     }
+    this.visits += c - this.cc;
   }
 
   /**
@@ -197,23 +284,47 @@ export class ByteQueue {
   /** Discards the first `n` bytes (n is clamped to length). */
   skip(n: number): void {
     if (n > this.len) n = this.len;
+    if (n <= 0) return;
     this.len -= n;
-    this.consumed += n;
-    while (n > 0) {
-      const ch = this.chunks[this.head]!;
-      const rest = ch.length - this.headOff;
-      if (n < rest) {
-        this.headOff += n;
-        break;
-      }
-      n -= rest;
-      this.head++;
-      this.headOff = 0;
-    }
-    // Drop consumed chunk references so memory is bounded by what is unconsumed.
-    if (this.head > 0 && (this.head >= 32 || this.head === this.chunks.length)) {
-      this.chunks.splice(0, this.head);
+    const target = this.consumed + n;
+    this.consumed = target;
+    if (this.len === 0) {
+      // Everything consumed: drop all references at once.
+      this.chunks.length = 0;
       this.head = 0;
+      this.headOff = 0;
+      this.blockEntry = -1;
+      this.cc = 0;
+      this.cAbs = target;
+      return;
+    }
+    // Jump straight to the chunk holding the new first byte (from the cursor when it is closer).
+    let c = this.head;
+    let a = target - n - this.headOff;
+    if (this.cc > c && this.cc < this.chunks.length && this.cAbs <= target) {
+      c = this.cc;
+      a = this.cAbs;
+    }
+    let v = 0;
+    for (;;) {
+      const l = this.chunks[c]!.length;
+      if (target < a + l) break;
+      a += l;
+      c++;
+      v++;
+    }
+    this.visits += v;
+    this.head = c;
+    this.headOff = target - a;
+    this.cc = c;
+    this.cAbs = a;
+    // Drop consumed chunk references so memory is bounded by what is unconsumed; only when the
+    // dead prefix is at least as long as the live part, so the splice cost stays linear overall.
+    if (c >= 32 && c * 2 >= this.chunks.length) {
+      this.chunks.splice(0, c);
+      this.head = 0;
+      this.cc = 0;
+      if (this.blockEntry >= 0) this.blockEntry -= c;
     }
   }
 

@@ -9,7 +9,7 @@ export abstract class DepacketizerBase implements Depacketizer {
     this.pushPayload(pkt.payload, 0, pkt.payload.length, pkt.timestamp, pkt.marker, pkt.sequenceNumber);
   }
 
-  abstract pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, marker: boolean, sequenceNumber: number): void;
+  abstract pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, marker: boolean, sequenceNumber: number, lost?: number): void;
   abstract flush(): void;
   abstract reset(): void;
 }

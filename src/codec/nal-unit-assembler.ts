@@ -163,10 +163,10 @@ export abstract class NalUnitAssembler<SpsInfo> extends DepacketizerBase {
     this.seqGap = new SequenceGap(this.stats);
   }
 
-  override pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, marker: boolean, seq: number): void {
-    const lost = this.seqGap.next(seq);
-    if (lost !== 0) {
-      if (lost === OLD_PACKET) return;
+  override pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, marker: boolean, seq: number, lost?: number): void {
+    const gap = this.seqGap.next(seq, lost);
+    if (gap !== 0) {
+      if (gap === OLD_PACKET) return;
       this.onGap();
     }
     timestamp >>>= 0;

@@ -69,8 +69,14 @@ export interface AccessUnitSink<U = AccessUnit> {
 export interface Depacketizer {
   /** Feeds one RTP packet's payload. The payload bytes are read during the call only. */
   push(pkt: RtpPayloadPacket): void;
-  /** Hot path: the payload is `buf[start, end)`. */
-  pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, marker: boolean, sequenceNumber: number): void;
+  /**
+   * Hot path: the payload is `buf[start, end)`. `lost` is how many packets the caller's receive path
+   * (one per track: rtsp/session/receiver.ts) counted as lost right before this one, duplicates and
+   * stale packets already dropped; given, it is used as is (the loss is computed once, upstream).
+   * Omitted, the depacketizer checks sequence continuity itself (codec/sequence-gap.ts), for use
+   * without a session.
+   */
+  pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, marker: boolean, sequenceNumber: number, lost?: number): void;
   /** Emits a unit still in progress (end of stream / PAUSE), flagged as lossy if incomplete. */
   flush(): void;
   /** Forgets any partial unit and sequence state (after a seek or reconnect). */

@@ -8,14 +8,16 @@
  *   and checksum (and DHAV trailer) agree is accepted at once — no added latency on live streams.
  * - A packet with a bad checksum or trailer while in sync is accepted only when the bytes after it
  *   start the next packet (the "following magic"); it is then reported, not dropped.
- * - After garbage (hunting), a candidate found with native `indexOf` is accepted only when type,
- *   length bounds, checksum, trailer AND the following magic agree, or the data ends exactly there.
+ * - After garbage (hunting), a candidate found with native `indexOf` is accepted when type, length
+ *   bounds, checksum and trailer agree: the checksum proves the packet, whatever follows it. Only
+ *   where the checksum cannot vouch (the device's packets mostly fail it) must the following magic
+ *   agree too, or the data end exactly there.
  * - Anything else: report (when it was in sync), skip one byte, hunt. Skipped bytes are counted and
  *   reported once per resync with the offset where the garbage began.
  *
  * Two paths, one set of rules:
- * - Hot path (`scan`, one per format): while in sync and every buffered byte is the tail of the chunk
- *   last pushed, packets lying wholly inside that chunk are parsed in place — header and extensions
+ * - Hot path (`scan`, one per format): while in sync, packets lying wholly inside the first held
+ *   chunk (the queue's, which may be a block of coalesced small chunks) are parsed in place — header and extensions
  *   read from the chunk, payload emitted as a view — as long as everything agrees (magic, type,
  *   length, checksum, trailer, extensions). It stops at the first packet that straddles the chunk end
  *   or that needs a judgement.
@@ -56,7 +58,15 @@ export const enum Follow {
 
 interface ClockState {
   last: number;
+  shift: number;
 }
+
+/**
+ * A device time that goes back by more than this (ms) within a stream is a clock step (the DVR's time
+ * was changed, NTP corrected it, the device restarted), not jitter: reported as a `discontinuity` and
+ * the timestamps go on from there. Smaller steps back are held at the last value.
+ */
+export const CLOCK_STEP_MS = 1000;
 
 export abstract class DemuxBase {
   abstract readonly format: DhFormat;
@@ -69,12 +79,6 @@ export abstract class DemuxBase {
   /** Packet and extension lengths of the header last passed by `checkHeader`. */
   protected len = 0;
   protected extLen = 0;
-  /**
-   * The chunk last pushed and the one before: when the queue holds one chunk, it holds the tail of
-   * `cur`; when two, the tail of `prev` and all of `cur`.
-   */
-  private cur: Uint8Array = EMPTY_BUF;
-  private prev: Uint8Array = EMPTY_BUF;
   /** Header + extensions of a packet that straddles chunks (grows to the largest seen). */
   private scratch: Buffer = EMPTY_BUF;
   private hunting = false;
@@ -90,6 +94,10 @@ export abstract class DemuxBase {
   private badSums = 0;
   /** Last timestamp per stream key (channel * 4 + kind) for channels < 64; NaN = none yet. */
   private readonly lastTs = new Float64Array(256).fill(NaN);
+  /** Added to the device time per stream key: grows at each clock step back. */
+  private readonly shiftTs = new Float64Array(256);
+  /** Set by `monotonic` when the frame it timed follows a clock step (read by the caller). */
+  protected stepped = false;
   private readonly clocks = new Map<number, ClockState>();
   private readonly transient: boolean;
   private reuse: Buffer = EMPTY_BUF;
@@ -125,8 +133,6 @@ export abstract class DemuxBase {
     if (chunk.length === 0) return;
     this.stats.bytes += chunk.length;
     this.q.push(chunk);
-    this.prev = this.cur;
-    this.cur = chunk;
     this.run(false);
   }
 
@@ -198,16 +204,13 @@ export abstract class DemuxBase {
       const avail = q.length;
       if (avail === 0) return;
       if (!this.hunting) {
-        const held = q.chunkCount;
-        if (held === 1) {
-          const cur = this.cur;
-          const start = cur.length - avail;
-          const stop = this.scan(cur, start, q.offset - start);
-          if (stop !== start) {
-            q.skip(stop - start);
-            continue;
-          }
-        } else if (held === 2 && this.bridge()) continue;
+        const head = q.chunkAt(0);
+        const stop = this.scan(head, 0, q.offset);
+        if (stop !== 0) {
+          q.skip(stop);
+          continue;
+        }
+        if (q.chunkCount >= 2 && this.bridge(head, q.chunkAt(1))) continue;
       }
       if (this.hunting) {
         const i = q.indexOf(magic);
@@ -240,10 +243,12 @@ export abstract class DemuxBase {
     const q = this.q;
     const avail = q.length;
     const b0 = q.byteAt(0);
-    if (b0 === 0x73 /* 's' */ && !this.hunting) return this.preamble(ending);
     if (!this.hunting) {
+      // `special` first: it also closes a DHAV padding run at the first byte that is not padding,
+      // so the padding event comes before whatever that byte leads to, however the bytes were cut.
       const s = this.special(b0, ending);
       if (s !== -1) return s;
+      if (b0 === 0x73 /* 's' */) return this.preamble(ending);
     }
     if (avail < HEADER_SIZE) return Step.NeedMore;
     let h: Uint8Array = q.contiguousAt(0, HEADER_SIZE);
@@ -270,7 +275,10 @@ export abstract class DemuxBase {
     if (avail < len) return Step.NeedMore;
     const tailOk = this.tailOk();
     if (this.hunting && !tailOk) return Step.Reject;
-    if (this.hunting || !checksumOk || !tailOk) {
+    // A packet proves itself by its checksum (and DHAV trailer), in sync or after garbage: what
+    // follows it does not matter. The following magic is asked for only where the checksum cannot
+    // vouch: a mismatch, or a device whose packets mostly fail the documented rule (`checksumTrusted`).
+    if (!checksumOk || !tailOk || (this.hunting && !checksumTrusted)) {
       const f = this.followsAt(len, ending);
       if (f === Follow.NeedMore) return Step.NeedMore;
       if (f === Follow.Disagrees) {
@@ -311,18 +319,16 @@ export abstract class DemuxBase {
   }
 
   /**
-   * The hot path's partner for the packet that straddles the last two chunks (one per chunk edge):
-   * when its header and extensions lie in the tail of `prev`, the rest (payload end and trailer) in
-   * `cur`, and everything agrees, the payload is assembled with one copy of each part and the packet
+   * The hot path's partner for the packet that straddles the first two held chunks (one per chunk
+   * edge): when its header and extensions lie in `prev` (the live part of the first chunk), the rest
+   * (payload end and trailer) in `cur` (the second), and everything agrees, the payload is assembled with one copy of each part and the packet
    * accepted. Anything else (header straddling, a third chunk, any doubt) is left to `step`.
    */
-  private bridge(): boolean {
+  private bridge(prev: Uint8Array, cur: Uint8Array): boolean {
     const q = this.q;
-    const prev = this.prev;
-    const cur = this.cur;
-    const have = q.length - cur.length;
+    const have = prev.length;
     if (have < HEADER_SIZE) return false;
-    const hp = prev.length - have;
+    const hp = 0;
     const magic = this.magic;
     for (let k = 0; k < magic.length; k++) if (prev[hp + k] !== magic[k]) return false;
     if (this.checkHeader(prev, hp) !== HeaderCheck.Ok || checksumAt(prev, hp) !== prev[hp + 23]) return false;
@@ -443,24 +449,44 @@ export abstract class DemuxBase {
     this.sink.frame(f);
   }
 
-  /** Never-backwards per stream (channel + kind): holds a step back at the last value. */
-  protected monotonic(channel: number, kind: FrameKind, t: number): number {
+  /**
+   * Never-backwards per stream (channel + kind): device time `t` plus the stream's shift. A step
+   * back of at most CLOCK_STEP_MS is held at the last value (jitter); a larger one is a clock step:
+   * reported as a `discontinuity` event and the stream goes on from its last timestamp at the new
+   * device time (the shift absorbs the step). Sets `stepped` for the frame.
+   */
+  protected monotonic(channel: number, kind: FrameKind, t: number, offset: number): number {
     const key = channel * 4 + (kind === 'video' ? 0 : kind === 'audio' ? 1 : 2);
+    let last: number;
+    let shift: number;
+    let c: ClockState | undefined;
     if (key < 256) {
-      const last = this.lastTs[key]!;
-      if (t < last) return last;
-      this.lastTs[key] = t;
-      return t;
+      last = this.lastTs[key]!;
+      shift = this.shiftTs[key]!;
+    } else {
+      c = this.clocks.get(key);
+      if (c === undefined) this.clocks.set(key, (c = { last: NaN, shift: 0 }));
+      last = c.last;
+      shift = c.shift;
     }
-    let c = this.clocks.get(key);
-    if (c === undefined) {
-      c = { last: t };
-      this.clocks.set(key, c);
-      return t;
+    let out = t + shift;
+    this.stepped = false;
+    if (out < last) {
+      if (last - out <= CLOCK_STEP_MS) return last;
+      shift = last - t;
+      this.stepped = true;
+      this.emit({ type: 'discontinuity', offset, channel, kind, from: last - this.lastShift(key, c), to: t });
+      out = last;
+      if (c === undefined) this.shiftTs[key] = shift;
+      else c.shift = shift;
     }
-    if (t < c.last) return c.last;
-    c.last = t;
-    return t;
+    if (c === undefined) this.lastTs[key] = out;
+    else c.last = out;
+    return out;
+  }
+
+  private lastShift(key: number, c: ClockState | undefined): number {
+    return c === undefined ? this.shiftTs[key]! : c.shift;
   }
 }
 

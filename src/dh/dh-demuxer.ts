@@ -197,6 +197,8 @@ export class DhDemuxer extends DemuxBase {
     if (meta === undefined) meta = this.metas.get(type, 0, codecId, ifi);
     else meta.codecId = codecId;
     const time = utc * 1000 + utcms;
-    this.deliver(frameOf('dh', kind, codec, keyframe, st, channel, sequence, this.monotonic(channel, kind, time), time, checksumOk, offset, meta, payload));
+    const f = frameOf('dh', kind, codec, keyframe, st, channel, sequence, this.monotonic(channel, kind, time, offset), time, checksumOk, offset, meta, payload);
+    if (this.stepped) f.discontinuity = true;
+    this.deliver(f);
   }
 }

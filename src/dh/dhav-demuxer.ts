@@ -17,7 +17,7 @@
  * padding between packets; both are recognised and reported, not counted as garbage.
  */
 import { dhavAudioCodec, dhavSampleRate, dhavVideoCodec, sniffVideoCodec } from './codecs.js';
-import { DemuxBase, Follow, HEADER_SIZE, HeaderCheck, Step, MetaCache, checksumAt, frameOf, u16, u32, EMPTY } from './demux-base.js';
+import { CLOCK_STEP_MS, DemuxBase, Follow, HEADER_SIZE, HeaderCheck, Step, MetaCache, checksumAt, frameOf, u16, u32, EMPTY } from './demux-base.js';
 import type { DhCodec, DhDemuxerOptions, DhFrame, DhSink, FrameKind } from './types.js';
 
 const TRAILER_SIZE = 8;
@@ -314,12 +314,23 @@ export class DhavDemuxer extends DemuxBase {
       this.unwrapped += d;
     }
     this.rawLast = ms;
+    let dateBack = -1;
     if (date !== this.lastDate) {
+      const was = this.lastDateMs;
+      const seen = this.lastDate !== -1;
       this.lastDate = date;
       this.lastDateMs = dhavDateToMs(date);
+      if (seen && was - this.lastDateMs > CLOCK_STEP_MS) dateBack = was;
     }
     const meta = this.metas.get(type, h[hp + 5]!, codecId, ifi);
-    const frame = frameOf('dhav', kind, codec, keyframe, st, channel, sequence, this.monotonic(channel, kind, this.unwrapped), this.lastDateMs, checksumOk, offset, meta, payload);
+    const frame = frameOf('dhav', kind, codec, keyframe, st, channel, sequence, this.monotonic(channel, kind, this.unwrapped, offset), this.lastDateMs, checksumOk, offset, meta, payload);
+    // The wall clock (packed date) going back is a clock step even when the millisecond counter runs
+    // on (timestamps follow the counter): reported once, unless the counter's own step was just reported.
+    if (dateBack >= 0 && !this.stepped) {
+      this.emit({ type: 'discontinuity', offset, channel, kind, from: dateBack, to: this.lastDateMs });
+      this.stepped = true;
+    }
+    if (this.stepped) frame.discontinuity = true;
     if (piece > 0) {
       if (payload.length > this.maxPacketSize) return;
       this.pending.set(channel, { frame, type, next: piece - 1, size: payload.length, parts: [payload] });

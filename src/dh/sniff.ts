@@ -41,11 +41,11 @@ const DH = Buffer.from('DH', 'latin1');
 
 /**
  * Sniffs the stream (skipping a `streamId=` preamble, a DAHUA header and garbage), then replays the
- * held chunks into the right demuxer. Holds at most `SNIFF_LIMIT` bytes (by reference) meanwhile.
+ * held bytes into the right demuxer. Holds at most `SNIFF_LIMIT` bytes meanwhile (by reference, small
+ * chunks coalesced), and the search resumes where it stopped: linear in bytes whatever the chunking.
  */
 export class AutoDemuxer {
   readonly format = 'auto' as const;
-  private readonly held: Uint8Array[] = [];
   private readonly q = new ByteQueue();
   private searchFrom = 0;
   private inner: DhDemuxer | DhavDemuxer | undefined;
@@ -75,7 +75,6 @@ export class AutoDemuxer {
   push(chunk: Uint8Array): void {
     if (this.inner) return this.inner.push(chunk);
     if (chunk.length === 0) return;
-    this.held.push(chunk);
     this.q.push(chunk);
     this.pendingStats.bytes += chunk.length;
     const f = this.decide(false);
@@ -90,9 +89,10 @@ export class AutoDemuxer {
   private start(f: DhFormat): void {
     const d = f === 'dh' ? new DhDemuxer(this.sink, this.options) : new DhavDemuxer(this.sink, this.options);
     this.inner = d;
-    for (const c of this.held) d.push(c);
-    this.held.length = 0;
-    this.q.clear();
+    // Replay what the queue holds (the pushed chunks, small ones coalesced into blocks).
+    const q = this.q;
+    for (let k = 0, n = q.chunkCount; k < n; k++) d.push(q.chunkAt(k));
+    q.clear();
   }
 
   private decide(ending: boolean): DhFormat | undefined {

@@ -106,6 +106,11 @@ export interface DhFrame {
    */
   time: number;
   checksumOk: boolean;
+  /**
+   * Present (true) on the first frame after a device clock step (a `discontinuity` event): the
+   * device time went back by more than a second, and `timestamp` goes on from the last value.
+   */
+  discontinuity?: boolean;
   /** Absolute stream offset of the packet's first byte (of the first piece for joined frames). */
   offset: number;
   /** DHAV sub-frame pieces joined into this frame (1 when the frame was not split). */
@@ -122,6 +127,12 @@ export type DhEvent =
   | { type: 'file-header'; offset: number; length: number }
   /** A run of 0xFF padding between DHAV packets. */
   | { type: 'padding'; offset: number; length: number }
+  /**
+   * The device clock stepped back by more than a second (DVR time changed, NTP, restart): DH `utc`, or
+   * DHAV's date or millisecond counter. `from`/`to` are the device times (ms) before and after; the
+   * frame's `timestamp` stays monotonic (it goes on from the last value) and carries `discontinuity`.
+   */
+  | { type: 'discontinuity'; offset: number; channel: number; kind: FrameKind; from: number; to: number }
   /** Bytes skipped before a packet could be trusted again; `error.code === 'DH_RESYNC'`. */
   | { type: 'resync'; offset: number; skipped: number; error: ProtocolError }
   /** DH_CHECKSUM, DH_BAD_LENGTH, DH_BAD_EXTEND, DH_BAD_TRAILER, DH_SUBFRAME, DH_TRUNCATED. */

@@ -262,7 +262,7 @@ export class MultipartParser {
           this.report('TRUNCATED', 'stream ended inside a skipped part body');
           break;
         case State.Preamble:
-          if (this.partIndex < 0 && this.st.bytes > 0) this.report('MULTIPART_BAD_DELIMITER', 'no multipart delimiter in the whole stream');
+          if (this.partIndex < 0 && this.st.bytes > 0) this.report('MULTIPART_BAD_DELIMITER', 'no multipart delimiter in the whole stream', 0);
           break;
         default:
           break;
@@ -284,7 +284,7 @@ export class MultipartParser {
           if (r === Found.Yes) {
             if (this.state === State.Preamble && !this.preambleReported && q.offset + this.dCandidate > this.maxPreamble) {
               this.preambleReported = true;
-              this.report('MULTIPART_BAD_DELIMITER', `first delimiter only after ${q.offset + this.dCandidate} bytes`);
+              this.report('MULTIPART_BAD_DELIMITER', `first delimiter only after ${q.offset + this.dCandidate} bytes`, 0);
             }
             q.skip(this.dNext);
             this.afterDelimiter();
@@ -298,7 +298,7 @@ export class MultipartParser {
           }
           if (this.state === State.Preamble && !this.preambleReported && q.offset > this.maxPreamble) {
             this.preambleReported = true;
-            this.report('MULTIPART_BAD_DELIMITER', `no delimiter in the first ${this.maxPreamble} bytes`);
+            this.report('MULTIPART_BAD_DELIMITER', `no delimiter in the first ${this.maxPreamble} bytes`, 0);
           }
           return;
         }
@@ -442,15 +442,22 @@ export class MultipartParser {
     this.sink.part(p);
   }
 
-  private report(code: ErrorCode, message: string): void {
+  /**
+   * `offset` defaults to the first unconsumed byte: the start of the unit concerned in every state
+   * that reports (nothing is consumed inside a unit before it is judged). Preamble errors name the
+   * stream start, since how much of the preamble was already dropped depends on the chunking.
+   */
+  private report(code: ErrorCode, message: string, offset = this.q.offset): void {
     this.st.errors++;
     if (this.sink.error) {
       const q = this.q;
+      const preview = Buffer.allocUnsafe(offset === q.offset ? Math.min(64, q.length) : 0);
+      q.copyTo(preview, 0, 0, preview.length);
       this.sink.error(
         new ProtocolError(code, message, {
-          offset: q.offset,
+          offset,
           context: { part: this.partIndex },
-          bytes: q.contiguousAt(0, 64),
+          bytes: preview,
         }),
       );
     }

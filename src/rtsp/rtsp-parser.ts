@@ -385,10 +385,19 @@ export class RtspStreamParser {
           bytes: this.headBuf.subarray(0, Math.min(64, this.headLen)),
         }),
       );
-      this.headLen = 0;
+      // The head is the first maxHead bytes from headStart, however they were chunked; the resync
+      // starts at the first byte over the cap. Bytes of it already copied into headBuf are fed again.
+      const cap = this.headStart + this.maxHead;
+      const here = this.base + p;
       this.state = State.Garbage;
-      this.garbageStart = this.base + p;
       this.garbageCount = 0;
+      if (cap >= here) {
+        this.headLen = 0;
+        return p + (cap - here);
+      }
+      const replay = Buffer.from(this.headBuf.subarray(cap - this.headStart, this.headLen));
+      this.headLen = 0;
+      this.feed(replay, cap);
       return p;
     }
     this.appendHead(buf, p, stop - p);

@@ -161,7 +161,7 @@ describe('RtspClient against the VirtualCamera', () => {
     expect(frames).toHaveLength(40);
   });
 
-  it('a UDP-only server (461) and a lost session (454) are clear RTSP_STATUS errors', async () => {
+  it('a UDP-only server (461) is a clear RTSP_STATUS error; a lost session (454) is RTSP_SESSION_NOT_FOUND', async () => {
     const vlcLike = await camera({ quirks: { udpOnly: true } });
     const c1 = new RtspClient(vlcLike.url(), { transport: 'tcp' });
     const e1 = (await c1.start().catch((x: unknown) => x)) as ProtocolError;
@@ -172,6 +172,7 @@ describe('RtspClient against the VirtualCamera', () => {
     const forgetful = await camera({ faults: { forgetSessionBeforePlay: true } });
     const c2 = new RtspClient(forgetful.url());
     const e2 = (await c2.start().catch((x: unknown) => x)) as ProtocolError;
+    expect(e2.code).toBe('RTSP_SESSION_NOT_FOUND');
     expect(e2.context).toMatchObject({ method: 'PLAY', status: 454 });
     await c2.close();
   });

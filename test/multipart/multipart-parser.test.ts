@@ -233,6 +233,16 @@ describe('MultipartParser bounds and errors', () => {
     expect(r.errors.map((e) => e.code)).toEqual(['MULTIPART_BAD_DELIMITER']);
   });
 
+  it('preamble errors carry the same offset (the stream start) however the stream is chunked', () => {
+    const stream = latin1(`${'x'.repeat(100)}\r\n--b\r\nContent-Length: 1\r\n\r\nA\r\n--b--\r\n`);
+    const errs = (chunks: Uint8Array[]): string[] => parseChunks(chunks, 'b', { maxPreamble: 64 }).errors.map((e) => `${e.code}@${e.offset}`);
+    expect(errs([stream])).toEqual(['MULTIPART_BAD_DELIMITER@0']);
+    for (let i = 1; i < stream.length; i++) expect(errs(splitAt(stream, [i])), `split at ${i}`).toEqual(['MULTIPART_BAD_DELIMITER@0']);
+    expect(errs(oneByteChunks(stream))).toEqual(['MULTIPART_BAD_DELIMITER@0']);
+    const junk = latin1('y'.repeat(300));
+    expect(parseChunks(oneByteChunks(junk), 'b').errors.map((e) => `${e.code}@${e.offset}`)).toEqual(['MULTIPART_BAD_DELIMITER@0']);
+  });
+
   it('push after end is a typed error', () => {
     const p = new MultipartParser('b', { part: () => undefined });
     p.end();

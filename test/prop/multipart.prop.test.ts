@@ -134,6 +134,31 @@ describe('multipart properties', () => {
     );
   });
 
+  it('mutated streams: the same parts, error codes and error offsets under any chunking', () => {
+    const mutation = fc.record({ at: fc.nat(), kind: fc.constantFrom('flip', 'delete', 'insert'), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) });
+    const outcome = (chunks: Uint8Array[], boundary: string, o: object): string[] => {
+      const out: string[] = [];
+      const p = new MultipartParser(boundary, { part: (x) => out.push(`part ${x.index}@${x.offset}:${Buffer.from(x.body).toString('hex')}`), error: (e) => out.push(`${e.code}@${e.offset}`) }, o);
+      for (const c of chunks) p.push(c);
+      p.end();
+      return out;
+    };
+    fc.assert(
+      fc.property(caseArb, fc.array(mutation, { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), fc.constantFrom({}, { ...caps, maxPreamble: 64 }), ({ boundary, parts, opts }, muts, cuts, o) => {
+        let s = buildMultipart(parts, opts);
+        for (const m of muts) {
+          const at = s.length === 0 ? 0 : m.at % s.length;
+          if (m.kind === 'flip' && s.length > 0) s[at] = s[at]! ^ m.bytes[0]!;
+          else if (m.kind === 'delete') s = Buffer.concat([s.subarray(0, at), s.subarray(at + m.bytes.length)]);
+          else s = Buffer.concat([s.subarray(0, at), m.bytes, s.subarray(at)]);
+        }
+        const whole = outcome([s], boundary, o);
+        expect(outcome(splitAt(s, cuts.map((c) => c % (s.length + 1))), boundary, o)).toEqual(whole);
+      }),
+      { numRuns: PROP_RUNS },
+    );
+  });
+
   it('random bytes give only typed errors and stay bounded', () => {
     fc.assert(
       fc.property(boundaryArb, fc.array(fc.oneof(fc.uint8Array({ maxLength: 3000 }), fc.constantFrom('--', '\r\n', 'Content-Length: 5\r\n', '\r\n\r\n').map((x) => Buffer.from(x))), { maxLength: 10 }), (boundary, pieces) => {

@@ -49,3 +49,34 @@ describe('RtspStreamParser resync across chunk edges', () => {
     for (let cut = 1; cut < msg.length; cut++) expect(run(msg, [cut]), `split at ${cut}`).toEqual(whole);
   });
 });
+
+describe('RtspStreamParser after MSG_HEAD_TOO_LARGE', () => {
+  // A head over the cap, then 70 '$' frames: the resync starts at the first byte over the cap
+  // (headStart + maxHeadSize) whatever the chunking, so every chunking yields the same frames.
+  const frames: Buffer[] = [];
+  for (let i = 0; i < 70; i++) frames.push(Buffer.concat([Buffer.from([0x24, 0, 0, 4]), Buffer.from([i, i, i, i])]));
+  const head = Buffer.concat([Buffer.from('RTSP/1.0 200 OK\r\nX: ', 'latin1'), Buffer.alloc(3000, 0x61), Buffer.from('\r\n\r\n', 'latin1')]);
+  const input = Buffer.concat([head, ...frames]);
+
+  function runWith(chunk: number): string[] {
+    const out: string[] = [];
+    const p = new RtspStreamParser(
+      {
+        message: (m) => out.push(`message@${m.offset}`),
+        interleaved: (ch, b) => out.push(`$${ch}:${Buffer.from(b).toString('hex')}`),
+        error: (e) => out.push(`${e.code}@${e.offset}`),
+      },
+      { maxHeadSize: 2048 },
+    );
+    for (let i = 0; i < input.length; i += chunk) p.push(input.subarray(i, i + chunk));
+    p.end();
+    return out;
+  }
+
+  it('gives the same output pushed whole and in 1 KiB, 7-byte and 1-byte chunks', () => {
+    const whole = runWith(input.length);
+    expect(whole[0]).toBe('MSG_HEAD_TOO_LARGE@0');
+    expect(whole.filter((e) => e.startsWith('$')).length).toBe(70);
+    for (const chunk of [1024, 1000, 7, 1]) expect(runWith(chunk), `chunks of ${chunk}`).toEqual(whole);
+  });
+});

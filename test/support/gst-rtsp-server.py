@@ -19,6 +19,7 @@ ap.add_argument("--user", default="user")
 ap.add_argument("--password", default="pass")
 ap.add_argument("--mount", action="append", default=[])
 ap.add_argument("--timeout", type=int, default=0, help="session timeout (s), shown in Session header")
+ap.add_argument("--tls-cert", default="", help="PEM with certificate and key: serve RTSPS (GstRTSPAuth.set_tls_certificate)")
 ap.add_argument("--unpaced", action="store_true", help="sinks with sync=false: push a file as fast as the client reads")
 args = ap.parse_args()
 
@@ -27,8 +28,20 @@ server = GstRtspServer.RTSPServer()
 server.set_address("127.0.0.1")
 server.set_service(str(args.port))
 
-if args.auth != "none":
+auth = None
+if args.auth != "none" or args.tls_cert:
     auth = GstRtspServer.RTSPAuth()
+if args.tls_cert:
+    gi.require_version("Gio", "2.0")
+    from gi.repository import Gio
+    auth.set_tls_certificate(Gio.TlsCertificate.new_from_file(args.tls_cert))
+    if args.auth == "none":
+        # With an auth object every request needs a role: give anonymous users the media role.
+        anon = GstRtspServer.RTSPToken()
+        anon.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "user")
+        auth.set_default_token(anon)
+    server.set_auth(auth)
+if args.auth != "none":
     token = GstRtspServer.RTSPToken()
     token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "user")
     if args.auth in ("basic", "both"):
@@ -76,7 +89,7 @@ for m in args.mount:
                         el.set_property("sync", False)
             media.connect("new-state", on_state)
         factory.connect("media-configure", on_configure)
-    if args.auth != "none":
+    if auth is not None:
         perms = GstRtspServer.RTSPPermissions()
         perms.add_role("user")
         perms.add_permission_for_role("user", GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)

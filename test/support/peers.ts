@@ -56,6 +56,8 @@ export interface GstOptions {
   timeout?: number;
   /** Sinks with sync=false: a file source is pushed as fast as the client reads (throughput runs). */
   unpaced?: boolean;
+  /** Serve RTSPS with this PEM (certificate + private key); `url()` then gives rtsps:// URLs. */
+  tlsCert?: string;
 }
 
 export const GST_H264_LIVE =
@@ -73,6 +75,7 @@ export async function startGst(opts: GstOptions): Promise<GstServer> {
   if (opts.password) args.push('--password', opts.password);
   if (opts.timeout) args.push('--timeout', String(opts.timeout));
   if (opts.unpaced) args.push('--unpaced');
+  if (opts.tlsCert) args.push('--tls-cert', opts.tlsCert);
   for (const [path, launch] of Object.entries(opts.mounts)) args.push('--mount', `${path}=${launch}`);
   const proc = spawn(PY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -95,7 +98,7 @@ export async function startGst(opts: GstOptions): Promise<GstServer> {
     proc,
     url(path, creds) {
       const auth = creds ? `${encodeURIComponent(creds.user)}:${encodeURIComponent(creds.password)}@` : '';
-      return `rtsp://${auth}127.0.0.1:${port}${path}`;
+      return `${opts.tlsCert ? 'rtsps' : 'rtsp'}://${auth}127.0.0.1:${port}${path}`;
     },
     stop() {
       return new Promise((resolve) => {

@@ -109,6 +109,7 @@ function eventLine(e: DhEvent): string {
   if ('error' in e) return e.error.message;
   if (e.type === 'preamble') return `preamble streamId=${e.streamId} at byte ${e.offset}`;
   if (e.type === 'file-header') return `DAHUA file header (${e.length} bytes) at byte ${e.offset}`;
+  if (e.type === 'discontinuity') return `device clock stepped back on channel ${e.channel} ${e.kind} (${e.from} -> ${e.to} ms) at byte ${e.offset}`;
   return `${e.length} bytes of 0xFF padding at byte ${e.offset}`;
 }
 

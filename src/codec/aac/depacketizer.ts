@@ -89,10 +89,10 @@ export class AacDepacketizer extends DepacketizerBase {
     if (this.headered && p.sizeLength === 0) throw new ProtocolError('AAC_BAD_CONFIG', 'AU headers without AU-size (constantsize mode) are not supported');
   }
 
-  override pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, marker: boolean, seq: number): void {
-    const lost = this.seqGap.next(seq);
-    if (lost !== 0) {
-      if (lost === OLD_PACKET) return;
+  override pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, marker: boolean, seq: number, lost?: number): void {
+    const gap = this.seqGap.next(seq, lost);
+    if (gap !== 0) {
+      if (gap === OLD_PACKET) return;
       this.disc = true;
       if (this.frag) {
         // The rest of this AU's fragments are skipped quietly: already reported.

@@ -46,10 +46,10 @@ export class G711Depacketizer extends DepacketizerBase {
     this.channels = Math.max(1, opts.channels ?? 1);
   }
 
-  override pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, _marker: boolean, seq: number): void {
-    const lost = this.seqGap.next(seq);
-    if (lost !== 0) {
-      if (lost === OLD_PACKET) return;
+  override pushPayload(buf: Uint8Array, start: number, end: number, timestamp: number, _marker: boolean, seq: number, lost?: number): void {
+    const gap = this.seqGap.next(seq, lost);
+    if (gap !== 0) {
+      if (gap === OLD_PACKET) return;
       this.disc = true;
     }
     if (end <= start) return;

@@ -93,10 +93,10 @@ export class JpegDepacketizer extends DepacketizerBase {
     this.ctx = opts.context ?? {};
   }
 
-  override pushPayload(buf: Uint8Array, s: number, e: number, timestamp: number, marker: boolean, seq: number): void {
-    const lost = this.seqGap.next(seq);
-    if (lost !== 0) {
-      if (lost === OLD_PACKET) return;
+  override pushPayload(buf: Uint8Array, s: number, e: number, timestamp: number, marker: boolean, seq: number, lost?: number): void {
+    const gap = this.seqGap.next(seq, lost);
+    if (gap !== 0) {
+      if (gap === OLD_PACKET) return;
       if (this.active) this.markLoss('packets lost');
       this.discPending = true;
     }

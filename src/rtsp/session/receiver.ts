@@ -123,11 +123,13 @@ export class TrackReceiver {
     this.now = now;
     if (this.host.rtp) this.host.rtp(this.track, p);
     const ev = this.seq.push(p.sequenceNumber);
+    let lost = 0;
     switch (ev) {
       case SeqEvent.InOrder:
         break;
       case SeqEvent.Gap:
-        stats.lostPackets += this.seq.lastLost;
+        lost = this.seq.lastLost;
+        stats.lostPackets += lost;
         this.discontinuity = true;
         break;
       case SeqEvent.Duplicate:
@@ -140,7 +142,8 @@ export class TrackReceiver {
         break;
     }
     if (this.firstSeq < 0) this.first(p.sequenceNumber, p.timestamp);
-    this.depacketizer.pushPayload(p.data, p.payloadOffset, p.payloadOffset + p.payloadLength, p.timestamp, p.marker, p.sequenceNumber);
+    // The loss counted here is the depacketizer's too: it does not re-derive it.
+    this.depacketizer.pushPayload(p.data, p.payloadOffset, p.payloadOffset + p.payloadLength, p.timestamp, p.marker, p.sequenceNumber, lost);
   }
 
   /** Returns true when the packet's SSRC is (now) the track's. */

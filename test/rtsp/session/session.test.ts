@@ -395,3 +395,50 @@ describe('RtspSession DESCRIBE, auth and redirects', () => {
     void d.catch(() => undefined);
   });
 });
+
+describe('loss is computed once and handed down', () => {
+  it('a depacketizer takes the loss it is given instead of re-deriving it from sequence numbers', async () => {
+    const { H264Depacketizer } = await import('../../../src/codec/h264/depacketizer.js');
+    const units: boolean[] = [];
+    const d = new H264Depacketizer({ onUnit: (u) => units.push(u.discontinuity), onError: () => undefined });
+    const nal = Harness.nal();
+    d.pushPayload(nal, 0, nal.length, 0, true, 10, 0);
+    // Consecutive sequence numbers, but the receive path says 2 packets were lost before this one.
+    d.pushPayload(nal, 0, nal.length, 3600, true, 11, 2);
+    d.pushPayload(nal, 0, nal.length, 7200, true, 12, 0);
+    expect(d.stats.lostPackets).toBe(2);
+    expect(units).toEqual([false, true]); // the unit after the loss dropped ('drop' mode), the next one flagged
+    // Without the hand-down (standalone use) it checks continuity itself.
+    const e = new H264Depacketizer({ onUnit: () => undefined });
+    e.pushPayload(nal, 0, nal.length, 0, true, 10);
+    e.pushPayload(nal, 0, nal.length, 3600, true, 13);
+    expect(e.stats.lostPackets).toBe(2);
+  });
+
+  it('inside a session the depacketizer counts exactly the session’s loss', async () => {
+    const h = new Harness({ keepalive: false });
+    await h.start();
+    for (const seq of [1, 2, 5, 6, 6, 9]) h.rtp(0, { seq, ts: seq * 3600 }, Harness.nal());
+    const r = (h.session as unknown as { receivers: { depacketizer: { stats: { lostPackets: number } } }[] }).receivers[0]!;
+    expect(h.session.stats.lostPackets).toBe(4);
+    expect(r.depacketizer.stats.lostPackets).toBe(4);
+  });
+});
+
+describe('in-band parameter sets', () => {
+  it('a frame whose in-band SPS differs from the known one is flagged parametersChanged and the track updated', async () => {
+    const h = new Harness({ keepalive: false });
+    await h.start();
+    const sps2 = Buffer.from(SPS);
+    sps2[3] = 0x1f; // level 3.1 instead of 3.0
+    h.rtp(0, { seq: 1, ts: 0, marker: false }, SPS); // the same SPS as the SDP's: no change
+    h.rtp(0, { seq: 2, ts: 0 }, Harness.nal());
+    h.rtp(0, { seq: 3, ts: 3600, marker: false }, sps2);
+    h.rtp(0, { seq: 4, ts: 3600 }, Harness.nal());
+    h.rtp(0, { seq: 5, ts: 7200 }, Harness.nal(false));
+    expect(h.frames.map((f) => f.parametersChanged ?? false)).toEqual([false, true, false]);
+    const t = h.session.setupTracks[0]!;
+    expect(t.codecString).toBe('avc1.42c01f');
+    expect(Buffer.from(t.decoderConfig!)).toEqual(Buffer.from(buildAvcDecoderConfig(sps2, [PPS])));
+  });
+});
