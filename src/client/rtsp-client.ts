@@ -152,7 +152,6 @@ export class RtspClient extends EventEmitter {
   private newSession(): RtspSession {
     const options = this.options;
     const tap = options.tap;
-    const maxBacklog = options.maxWriteBacklog ?? 1024 * 1024;
     // Effects of a session replaced by a fallback are ignored (it is closed, its socket dropped).
     const live = (): boolean => this.current === session;
     const sink: RtspSessionSink = {
@@ -161,9 +160,7 @@ export class RtspClient extends EventEmitter {
           if (!sock || sock.destroyed) return;
           tap?.data(this.sockId, 'out', bytes, Date.now());
           sock.write(bytes);
-          if (sock.writableLength > maxBacklog) {
-            this.rtsp.fail(new ProtocolError('LIMIT_EXCEEDED', `more than ${maxBacklog} bytes wait to be written: the server does not read`, { context: { url: this.rtsp.redactedUrl } }));
-          }
+          if (sock.writableCorked === 0) this.checkBacklog(sock);
         },
         connect: (target) => this.connect(target),
         frame: (f) => this.queue.push(f),
@@ -427,7 +424,11 @@ export class RtspClient extends EventEmitter {
     sock.on('data', (chunk: Buffer) => {
       const now = Date.now();
       tap?.data(id, 'in', chunk, now);
+      // Answers to the server's requests in one chunk leave in one writev, not one syscall each.
+      sock.cork();
       this.rtsp.receive(chunk, now);
+      sock.uncork();
+      this.checkBacklog(sock);
     });
     sock.on('error', (err) => {
       error = err;
@@ -442,6 +443,14 @@ export class RtspClient extends EventEmitter {
         : undefined;
       this.rtsp.disconnected(Date.now(), e);
     });
+  }
+
+  /** A server that does not read our answers (or reports) must not grow our memory: fail past the cap. */
+  private checkBacklog(sock: Socket): void {
+    const max = this.options.maxWriteBacklog ?? 1024 * 1024;
+    if (sock.writableLength > max && this.rtsp.state !== 'closed') {
+      this.rtsp.fail(new ProtocolError('LIMIT_EXCEEDED', `more than ${max} bytes wait to be written: the server does not read`, { context: { url: this.rtsp.redactedUrl } }));
+    }
   }
 
   private dropSocket(): void {
