@@ -23,7 +23,7 @@ import { Authenticator } from '../auth/authenticator.js';
 import { ProtocolError } from '../errors.js';
 import { boundaryFromContentType } from '../multipart/boundary.js';
 import { MultipartParser, type MultipartOptions, type MultipartPart } from '../multipart/multipart-parser.js';
-import { createDemuxer } from '../dh/sniff.js';
+import { createDemuxer, sniff } from '../dh/sniff.js';
 import type { DhDemuxerOptions, DhEvent, DhFrame, DhStats } from '../dh/types.js';
 import { decodeAttachPart, type AttachMessage } from '../http/events/attach-events.js';
 import { decodeEventDataPart, parseEventData, type EventDataStatus } from '../http/events/eventdata.js';
@@ -229,7 +229,43 @@ function withContext(e: ProtocolError, context: Record<string, string>): Protoco
   return e;
 }
 
-/** Pulls body chunks through a DH/DHAV demuxer; frames are handed out in arrival order. */
+/** Options of the DH/DHAV endpoints (realmonitor, playback, loadFile, dh). */
+export interface DhStreamOptions {
+  demuxer?: DhDemuxerOptions;
+  onEvent?: (e: DhEvent) => void;
+  /**
+   * Every body chunk as received, once the answer proved to be DH/DHAV (for a raw `.dav` copy). The
+   * chunk is the socket's buffer: yours to keep; it is handed over before its frames are demuxed.
+   */
+  onBody?: (chunk: Uint8Array) => void;
+  /** Body bytes allowed before the first frame (default 8 MiB): more is `HTTP_BAD_RESPONSE`. */
+  maxBytesBeforeFirstFrame?: number;
+}
+
+const LEAD_BYTES = 16;
+
+/**
+ * Says what a body that should be DH/DHAV is instead, from its first bytes: a camera error text, a
+ * JPEG, a multipart (MJPEG or event) stream, other text. `undefined` when it may be DH/DHAV (the
+ * four magics, or binary bytes the demuxer will search through).
+ */
+function notDhReason(lead: Uint8Array, contentType: string): string | undefined {
+  if (sniff(lead) !== 'unknown') return undefined;
+  if (/^multipart\//i.test(contentType) || (lead[0] === 0x2d && lead[1] === 0x2d)) return 'a multipart stream (MJPEG or events), not DH/DHAV';
+  if (lead[0] === 0xff && lead[1] === 0xd8) return 'a JPEG image, not a DH/DHAV stream';
+  let printable = 0;
+  for (const c of lead) if ((c >= 0x20 && c < 0x7f) || c === 0x0d || c === 0x0a || c === 0x09) printable++;
+  if (lead.length > 0 && printable === lead.length) return 'text, not a DH/DHAV stream';
+  return undefined;
+}
+
+/**
+ * Pulls body chunks through a DH/DHAV demuxer; frames are handed out in arrival order. The first
+ * bytes are checked before anything is demuxed or handed to `onBody`: an answer that is plainly not
+ * DH/DHAV (a camera's `Error ... Invalid Request!`, a JPEG, an MJPEG stream) ends the iteration with
+ * `HTTP_CAMERA_ERROR` / `HTTP_BAD_RESPONSE` instead of yielding nothing; so does a body that ends, or
+ * passes `maxBytesBeforeFirstFrame`, without a single frame.
+ */
 class DhPump {
   readonly frames: DhFrame[] = [];
   private head = 0;
@@ -237,21 +273,29 @@ class DhPump {
   private readonly it: AsyncIterator<Uint8Array>;
   ended = false;
   streamId: string | undefined;
+  /** Chunks held until the first LEAD_BYTES bytes were checked (then undefined). */
+  private held: Uint8Array[] | undefined = [];
+  private heldBytes = 0;
+  private bodyBytes = 0;
+  private delivered = 0;
+  private readonly onBody: ((c: Uint8Array) => void) | undefined;
+  private readonly maxLead: number;
 
   constructor(
     private readonly res: HttpResponse,
-    options: DhDemuxerOptions,
-    private readonly onEvent?: (e: DhEvent) => void,
+    o: DhStreamOptions,
   ) {
+    this.onBody = o.onBody;
+    this.maxLead = o.maxBytesBeforeFirstFrame ?? 8 * 1024 * 1024;
     this.demuxer = createDemuxer(
       {
         frame: (f) => this.frames.push(f),
         event: (e) => {
           if (e.type === 'preamble' && this.streamId === undefined) this.streamId = e.streamId;
-          this.onEvent?.(e);
+          o.onEvent?.(e);
         },
       },
-      options,
+      o.demuxer ?? {},
       'auto',
     );
     this.it = res.body[Symbol.asyncIterator]();
@@ -267,16 +311,53 @@ class DhPump {
     const r = await this.it.next();
     if (r.done) {
       this.ended = true;
+      if (this.held) this.release();
       this.demuxer.end();
+      if (this.bodyBytes > 0 && this.delivered + this.frames.length === 0) {
+        throw new ProtocolError('HTTP_BAD_RESPONSE', `no DH/DHAV frame in the ${this.bodyBytes}-byte answer`, { context: { url: this.res.url } });
+      }
       return false;
     }
-    this.demuxer.push(r.value);
+    const c = r.value;
+    this.bodyBytes += c.length;
+    if (this.held) {
+      this.held.push(c);
+      this.heldBytes += c.length;
+      if (this.heldBytes >= LEAD_BYTES) this.release();
+    } else this.feed(c);
+    if (this.delivered + this.frames.length === 0 && this.bodyBytes > this.maxLead) {
+      throw new ProtocolError('HTTP_BAD_RESPONSE', `no DH/DHAV frame in the first ${this.bodyBytes} bytes of the answer`, { context: { url: this.res.url } });
+    }
     return true;
+  }
+
+  /** Checks the first bytes, then feeds what was held. */
+  private release(): void {
+    const held = this.held!;
+    this.held = undefined;
+    const first = held.length === 1 ? held[0]! : Buffer.concat(held);
+    const reason = notDhReason(first.subarray(0, LEAD_BYTES), this.res.headers.get('content-type') ?? '');
+    if (reason !== undefined) {
+      const text = Buffer.from(first.subarray(0, 1024)).toString('latin1');
+      if (reason.startsWith('text')) throwIfCameraError(text, { url: this.res.url });
+      throw new ProtocolError('HTTP_BAD_RESPONSE', `the answer is ${reason}`, {
+        offset: 0,
+        context: { url: this.res.url, contentType: this.res.headers.get('content-type') ?? '' },
+        bytes: first.subarray(0, 64),
+      });
+    }
+    for (const c of held) this.feed(c);
+  }
+
+  private feed(c: Uint8Array): void {
+    this.onBody?.(c);
+    this.demuxer.push(c);
   }
 
   take(): DhFrame {
     const f = this.frames[this.head]!;
     this.head++;
+    this.delivered++;
     if (this.head === this.frames.length) {
       this.frames.length = 0;
       this.head = 0;
@@ -294,6 +375,34 @@ class DhPump {
       this.res.close();
     }
   }
+}
+
+/** The attach request line: a user's `path` as given, with only its missing parameters added. */
+export function attachRequest(o: { codes?: string[] | 'All'; keepalive?: number; path?: string }): { path: string; keepalive: number | undefined } {
+  const given = o.path ?? '/cgi-bin/eventManager.cgi?action=attach';
+  const q = given.indexOf('?');
+  const params = new URLSearchParams(q < 0 ? '' : given.slice(q + 1));
+  let path = given;
+  const add = (kv: string): void => {
+    path += (path.includes('?') ? (path.endsWith('?') || path.endsWith('&') ? '' : '&') : '?') + kv;
+  };
+  if (!params.has('action')) add('action=attach');
+  if (!params.has('codes')) {
+    const codes = o.codes === undefined || o.codes === 'All' ? ['All'] : o.codes;
+    // the WV-V series HTTP API V2.40 §4.9.17 writes the list as [A%2CB%2CC]: brackets bare, commas escaped.
+    add(`codes=[${codes.map((c) => encodeURIComponent(c)).join('%2C')}]`);
+  }
+  let keepalive: number | undefined;
+  const k = params.get('keepalive');
+  if (k !== null) {
+    const n = Number(k);
+    if (!(Number.isFinite(n) && n > 0)) throw new ProtocolError('INVALID_ARGUMENT', `keepalive=${k.slice(0, 16)} in the URL is not a number of seconds`);
+    keepalive = n;
+  } else if (o.keepalive !== undefined) {
+    keepalive = Math.max(1, Math.round(o.keepalive));
+    add(`keepalive=${keepalive}`);
+  }
+  return { path, keepalive };
 }
 
 export class CameraHttp {
@@ -401,22 +510,27 @@ export class CameraHttp {
   /**
    * the WV-V series HTTP API V2.40 §4.9.17 event subscription. With `keepalive` (seconds) the camera expects the client to
    * send something on the connection every period ("the client must send any data to device by this
-   * connection in cycle"): `keepaliveData` (default CRLF) is written every `keepalive` seconds.
+   * connection in cycle"): `keepaliveData` (default CRLF) is written twice per `keepalive` period.
    * Heartbeat lines are delivered too (`kind: 'heartbeat'`).
+   *
+   * `path`: an attach request as the user wrote it (`/cgi-bin/eventManager.cgi?action=attach&codes=[A]&keepalive=20`):
+   * it is sent as given, and its `codes=` and `keepalive=` win; `codes`/`keepalive` only fill in what
+   * it leaves out (and the keepalive bytes follow the period actually requested).
    */
-  async events(o: { codes?: string[] | 'All'; keepalive?: number; keepaliveData?: string | Uint8Array } = {}): Promise<HttpStream<AttachMessage>> {
-    const codes = o.codes === undefined || o.codes === 'All' ? ['All'] : o.codes;
-    // the WV-V series HTTP API V2.40 writes the list as [A%2CB%2CC]: brackets bare, commas escaped.
-    let path = `/cgi-bin/eventManager.cgi?action=attach&codes=[${codes.map((c) => encodeURIComponent(c)).join('%2C')}]`;
-    if (o.keepalive !== undefined) path += `&keepalive=${Math.max(1, Math.round(o.keepalive))}`;
+  async events(o: { codes?: string[] | 'All'; keepalive?: number; keepaliveData?: string | Uint8Array; path?: string } = {}): Promise<HttpStream<AttachMessage>> {
+    const req = attachRequest(o);
+    const path = req.path;
+    o = { ...o, keepalive: req.keepalive };
     const idle = o.keepalive !== undefined ? Math.max(this.options.idleTimeoutMs ?? 0, o.keepalive * 3000) : this.options.idleTimeoutMs ?? 0;
     const res = await expectOk(await this.request(path, { idleTimeoutMs: idle }));
     let timer: NodeJS.Timeout | undefined;
     if (o.keepalive !== undefined) {
       const data = o.keepaliveData ?? '\r\n';
+      // Twice per period: a camera that times the connection out at exactly one period never
+      // sees a gap from timer drift.
       timer = setInterval(() => {
         if (!res.write(data)) clearInterval(timer);
-      }, o.keepalive * 1000);
+      }, o.keepalive * 500);
     }
     const parts = multipartParts(res, { maxPartSize: 1024 * 1024 });
     async function* messages(): AsyncGenerator<AttachMessage> {
@@ -455,7 +569,7 @@ export class CameraHttp {
     return makeStream(res, statuses());
   }
 
-  private async dhStream(path: string, o: { demuxer?: DhDemuxerOptions; onEvent?: (e: DhEvent) => void }): Promise<{ stream: DhStream; pump: DhPump }> {
+  private async dhStream(path: string, o: DhStreamOptions): Promise<{ stream: DhStream; pump: DhPump }> {
     const res = await expectOk(await this.request(path));
     const ct = res.headers.get('content-type') ?? '';
     if (/^text\//i.test(ct)) {
@@ -463,33 +577,44 @@ export class CameraHttp {
       throwIfCameraError(text, { url: res.url });
       throw new ProtocolError('HTTP_BAD_RESPONSE', 'expected a media stream, got text', { context: { url: res.url, body: text.slice(0, 120) } });
     }
-    const pump = new DhPump(res, o.demuxer ?? {}, o.onEvent);
-    const stream = Object.assign(makeStream(res, pump.iterate()), {
-      get stats(): DhStats {
-        return pump.demuxer.stats;
-      },
-    });
+    const pump = new DhPump(res, o);
+    // A getter, not a copy: the demuxer's counters as they are now (the auto demuxer swaps its
+    // stats object once it has recognised the format).
+    const stream = Object.defineProperty(makeStream(res, pump.iterate()), 'stats', { get: (): DhStats => pump.demuxer.stats, enumerable: true }) as DhStream;
     return { stream, pump };
   }
 
+  /**
+   * Any DH/DHAV answer on this camera, by path or full URL as given (a realmonitor.cgi, playBack.cgi
+   * or loadfile.cgi URL copied from elsewhere). See DhPump for what is refused.
+   */
+  async dh(pathOrUrl: string, o: DhStreamOptions = {}): Promise<DhStream> {
+    return (await this.dhStream(pathOrUrl, o)).stream;
+  }
+
   /** the WV-V series HTTP API V2.40 §4.2.2 live DH stream over HTTP. */
-  async realmonitor(o: StreamOptions & { demuxer?: DhDemuxerOptions; onEvent?: (e: DhEvent) => void } = {}): Promise<DhStream> {
+  async realmonitor(o: StreamOptions & DhStreamOptions = {}): Promise<DhStream> {
     const path = `/cgi-bin/realmonitor.cgi${query({ action: 'getStream', channel: o.channel ?? 1, subtype: o.subtype ?? 0 })}`;
     return (await this.dhStream(path, o)).stream;
   }
 
   /** the WV-V series HTTP API V2.40 §4.11.6 download of recorded media between two times, as frames. */
-  async loadFile(o: StreamOptions & { startTime: Date | string; endTime: Date | string; demuxer?: DhDemuxerOptions; onEvent?: (e: DhEvent) => void }): Promise<DhStream> {
+  async loadFile(o: StreamOptions & { startTime: Date | string; endTime: Date | string } & DhStreamOptions): Promise<DhStream> {
     const path = `/cgi-bin/loadfile.cgi${query({ action: 'startLoad', channel: o.channel ?? 1, startTime: formatCameraTime(o.startTime), endTime: formatCameraTime(o.endTime), subtype: o.subtype })}`;
     return (await this.dhStream(path, o)).stream;
   }
 
   /** the WV-V series HTTP API V2.40 §4.2.3/§4.2.4 playback stream with its control channel. */
-  async playback(o: StreamOptions & { startTime: Date | string; endTime: Date | string; demuxer?: DhDemuxerOptions; onEvent?: (e: DhEvent) => void }): Promise<PlaybackSession> {
+  async playback(o: StreamOptions & { startTime: Date | string; endTime: Date | string } & DhStreamOptions): Promise<PlaybackSession> {
     const path = `/cgi-bin/playBack.cgi${query({ action: 'getStream', channel: o.channel ?? 1, subtype: o.subtype ?? 0, startTime: formatCameraTime(o.startTime), endTime: formatCameraTime(o.endTime) })}`;
     const { stream, pump } = await this.dhStream(path, o);
     // The preamble comes first; frames read meanwhile stay queued in the pump.
-    while (pump.streamId === undefined && pump.pending === 0 && (await pump.fill()));
+    try {
+      while (pump.streamId === undefined && pump.pending === 0 && (await pump.fill()));
+    } catch (e) {
+      stream.close();
+      throw e;
+    }
     const streamId = pump.streamId;
     if (streamId === undefined) {
       stream.close();

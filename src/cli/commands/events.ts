@@ -14,6 +14,9 @@ const HELP = `usage: camstream events <http url> [--codes A,B,...] [--keepalive 
 
   --codes LIST    event codes to subscribe to (default All)
   --keepalive S   ask for heartbeats every S seconds and send keepalive bytes (the WV-V series HTTP API V2.40 §4.9.17)
+
+  An eventManager.cgi URL is sent as given: its own codes= and keepalive= win, and the options
+  only fill in what it leaves out (keepalive bytes follow the URL's keepalive=).
   --count N       stop after N events
   --heartbeats    print heartbeat lines too
 `;
@@ -42,7 +45,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const codes = a.options.get('--codes');
-  const s = await cam.events({ codes: codes === undefined ? 'All' : codes.split(',').map((c) => c.trim()), keepalive });
+  // The URL is the request: an eventManager.cgi URL is sent as given (its codes= and keepalive=
+  // win); --codes/--keepalive only fill in what it leaves out.
+  const path = /eventManager\.cgi/i.test(u.target) ? u.target : undefined;
+  const s = await cam.events({ codes: codes === undefined ? 'All' : codes.split(',').map((c) => c.trim()), keepalive, path });
   try {
     for await (const m of s) {
       if (m.kind === 'heartbeat' && !a.flags.has('--heartbeats')) continue;
