@@ -277,10 +277,14 @@ export class RtspClient extends EventEmitter {
     try {
       track = await this.rtsp.setup(t.index, Date.now(), spec);
     } catch (e) {
-      if (this.transportInfo.requested === 'auto' && e instanceof ProtocolError && e.context['status'] === 461) {
+      // 461 Unsupported Transport, or a camera that answers a UDP SETUP with its interleaved
+      // transport anyway (RFC 2326 §12.39 lets the server choose only among what was offered).
+      const refused = e instanceof ProtocolError && (e.context['status'] === 461 || e.code === 'RTSP_BAD_TRANSPORT');
+      if (this.transportInfo.requested === 'auto' && refused) {
         this.udp.close();
         this.transportInfo = { requested: 'auto', used: 'tcp', reason: 'udp-refused' };
-        this.emit('warning', new ProtocolError('RTSP_STATUS', `the server refused RTP over UDP (461): using TCP interleaved`, { context: { url: this.redactedUrl, status: 461, transport: 'tcp' } }));
+        const why = e.context['status'] === 461 ? 'refused RTP over UDP (461)' : 'answered the UDP SETUP with another transport';
+        this.emit('warning', new ProtocolError('RTSP_STATUS', `the server ${why}: using TCP interleaved`, { context: { url: this.redactedUrl, status: typeof e.context['status'] === 'number' ? e.context['status'] : 0, transport: 'tcp' }, cause: e }));
         return this.rtsp.setup(t.index, Date.now(), { kind: 'interleaved' });
       }
       throw e;
