@@ -14,7 +14,7 @@ import type { Socket } from 'node:net';
 import { ProtocolError } from '../errors.js';
 import { openSocket } from '../transport/connect.js';
 import { RtspSession, VERSION } from '../rtsp/session/session.js';
-import type { ConnectTarget, EndReason, RtspDescription, RtspFrame, RtspSessionOptions, RtspSessionSink, RtspStats, RtspTrack, SessionState, TrackTransport } from '../rtsp/session/types.js';
+import type { ConnectTarget, EndReason, PlayOptions, PlayResponse, RtspDescription, RtspFrame, RtspSessionOptions, RtspSessionSink, RtspStats, RtspTrack, SessionState, TrackTransport } from '../rtsp/session/types.js';
 import type { RtpPacketView } from '../rtp/rtp-packet.js';
 import type { RtcpPacket } from '../rtp/rtcp.js';
 import type { WireTap } from '../capture/tap.js';
@@ -23,7 +23,7 @@ import { openHttpTunnel } from '../transport/http-tunnel.js';
 import { ClientTransports, DEFAULT_UDP_TIMEOUT_MS, type TransportInfo, type TransportMode, type UdpOptions } from './transport-select.js';
 
 export { VERSION };
-export type { RtspDescription, RtspFrame, RtspStats, RtspTrack, EndReason, SessionState, TransportInfo, TransportMode, UdpOptions };
+export type { RtspDescription, RtspFrame, RtspStats, RtspTrack, EndReason, SessionState, PlayOptions, PlayResponse, TransportInfo, TransportMode, UdpOptions };
 
 export interface RtspClientOptions extends Omit<RtspSessionOptions, 'transport'> {
   /**
@@ -293,22 +293,27 @@ export class RtspClient extends EventEmitter {
     return track;
   }
 
-  /** PLAY (aggregate control). `range` e.g. 'npt=0-' or 'clock=20240101T000000Z-'; a resume after pause() sends none unless given. */
-  async play(opts: { range?: string; scale?: number } = {}): Promise<void> {
+  /**
+   * PLAY (aggregate control). `range`: 'npt=0-', `{ npt: 10 }`, `{ clock: date }`...; a resume after
+   * pause() sends none unless given; while playing, a new `range` seeks. Resolves with the answer's
+   * Range, Scale, Speed and Rate-Control. 'auto' over UDP: when no RTP arrives within
+   * `udpTimeoutMs`, the session is torn down and PLAYed again over TCP (the answer is the new one's).
+   */
+  async play(opts: PlayOptions = {}): Promise<PlayResponse> {
     const s = this.rtsp.state;
     if (s === 'init' || s === 'described') await this.setup();
-    await this.rtsp.play(Date.now(), opts);
+    const res = await this.rtsp.play(Date.now(), opts);
     const info = this.transportInfo;
-    if (info.requested !== 'auto' || info.used !== 'udp' || this.udp.receivedRtp) return;
+    if (info.requested !== 'auto' || info.used !== 'udp' || this.udp.receivedRtp) return res;
     // 'auto': UDP was accepted, but does anything arrive? (A firewall or NAT may eat it.)
     const timeout = this.options.udpTimeoutMs ?? DEFAULT_UDP_TIMEOUT_MS;
-    if (await this.udp.waitForRtp(timeout)) return;
-    if (this.rtsp.state !== 'playing' || this.closing) return;
-    await this.fallbackToTcp(timeout, opts);
+    if (await this.udp.waitForRtp(timeout)) return res;
+    if (this.rtsp.state !== 'playing' || this.closing) return res;
+    return this.fallbackToTcp(timeout, opts);
   }
 
   /** Ends the UDP session (TEARDOWN) and starts the same stream again over TCP interleaved. */
-  private async fallbackToTcp(timeout: number, opts: { range?: string; scale?: number }): Promise<void> {
+  private async fallbackToTcp(timeout: number, opts: PlayOptions): Promise<PlayResponse> {
     this.emit('warning', new ProtocolError('TIMEOUT', `no RTP over UDP within ${timeout} ms after PLAY (a firewall or NAT in the way?): retrying over TCP interleaved`, { context: { url: this.redactedUrl, transport: 'tcp' } }));
     const old = this.current;
     const select = new Set(old.setupTracks.map((t) => t.index));
@@ -318,7 +323,7 @@ export class RtspClient extends EventEmitter {
     this.current = this.newSession();
     this.dropSocket();
     await this.setup((t) => select.has(t.index));
-    await this.rtsp.play(Date.now(), opts);
+    return this.rtsp.play(Date.now(), opts);
   }
 
   async pause(): Promise<void> {
@@ -327,7 +332,7 @@ export class RtspClient extends EventEmitter {
   }
 
   /** Convenience: describe + setup + play. */
-  async start(opts: { range?: string } = {}): Promise<RtspDescription> {
+  async start(opts: PlayOptions = {}): Promise<RtspDescription> {
     const d = await this.describe();
     await this.setup();
     await this.play(opts);

@@ -57,6 +57,10 @@ export function knownDurationS(url: string): number | undefined {
 
 /** Records; resolves with the exit code (0, or 1 after printing the error). */
 export async function recordHttp(url: string, opts: RecordHttpOptions, io: CliIo): Promise<number> {
+  if (/\.(mp4|mov)$/i.test(opts.out)) {
+    const { recordHttpMp4 } = await import('./record-mp4.js');
+    return recordHttpMp4(url, opts, io);
+  }
   const safe = parseHttpUrl(url).safe;
   const raw = /\.(dav|dh)$/i.test(opts.out);
   const err = io.stderr as NodeJS.WritableStream & { isTTY?: boolean };

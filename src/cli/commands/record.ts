@@ -15,14 +15,25 @@ import { ProgressLine } from '../progress.js';
 
 export const summary = 'record the video of an RTSP camera (or a DH stream over HTTP) to a file';
 
-const HELP = `usage: camstream record <url> -o OUT [--duration S] [--frames N] [--transport T] [--json]
+const HELP = `usage: camstream record <url> -o OUT [--duration S] [--frames N] [--segment S] [--no-audio] [--no-reconnect] [--faststart] [--transport T] [--json]
 
   <url>           rtsp://[user:pass@]host[:port]/path  or an http(s):// DH stream (realmonitor.cgi ...)
-  -o, --out OUT   output file: Annex-B .h264/.h265 elementary stream (http: also .dav for raw bytes)
+  -o, --out OUT   output file, the writer picked by extension:
+                    .mp4  fragmented MP4: H.264/H.265 video + AAC audio
+                    .mov  QuickTime: also G.711 A-law/µ-law audio
+                    .h264/.h265  Annex-B video elementary stream;  .aac  the AAC track as ADTS
+                    .dav  (http DH streams) the raw bytes as received
   --duration S    stop after S seconds
   --frames N      stop after N video frames
-  --transport T   auto (default: UDP, TCP when refused or silent), tcp (RTP on the RTSP connection,
-                  RFC 2326 §10.12), udp, multicast, http (RTSP over an HTTP tunnel; https for rtsps://)
+  --segment S     .mp4/.mov: a new file every S seconds of wall clock (aligned), each starting at a
+                  keyframe; name OUT with %Y %m %d %H %M %S (local time) or %i (segment number),
+                  e.g. -o 'cam1-%Y%m%d-%H%M%S.mp4' (without them, -000, -001 ... is added)
+  --no-audio      .mp4/.mov: video only
+  --no-reconnect  .mp4/.mov: stop at the first connection loss (default: reconnect with backoff)
+  --faststart     .mp4/.mov: rewrite each file on close as a plain MP4 with the index first
+  --transport T   .h264/.h265: auto (default: UDP, TCP when refused or silent), tcp (RTP on the RTSP
+                  connection, RFC 2326 §10.12), udp, multicast, http (RTSP over an HTTP tunnel;
+                  https for rtsps://)
   --json          print the final summary as JSON on stdout
 Without --duration or --frames, records until Ctrl-C.
 `;
@@ -93,7 +104,7 @@ export async function recordRtsp(url: string, o: { out: string; durationS?: numb
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { flags: ['--json'], options: ['--out', '--duration', '--frames', '--transport'], aliases: { '-o': '--out' } });
+  const a = parseArgs(argv, { flags: ['--json', '--no-audio', '--no-reconnect', '--reconnect', '--faststart'], options: ['--out', '--duration', '--frames', '--transport', '--segment'], aliases: { '-o': '--out' } });
   if (a.help) {
     await write(io.stdout, HELP);
     return 0;
@@ -106,6 +117,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (!TRANSPORT_MODES.includes(transport)) throw new UsageError(`--transport ${transport}: one of ${TRANSPORT_MODES.join(', ')}`);
   const durationS = numberOption(a, '--duration');
   const frames = numberOption(a, '--frames');
+  const segmentS = numberOption(a, '--segment');
+  const mp4 = /\.(mp4|mov)$/i.test(out);
+  if (segmentS !== undefined && !(mp4 && segmentS > 0)) throw new UsageError('--segment S needs S > 0 and an .mp4 or .mov output');
   if (/^https?:\/\//i.test(url)) {
     const { recordHttp } = await import('./record-http.js');
     return recordHttp(url, { out, durationS, frames }, io);
@@ -115,7 +129,16 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const onSigint = (): void => ac.abort();
   process.once('SIGINT', onSigint);
   try {
-    const r = await recordRtsp(url, { out, durationS, frames, signal: ac.signal, transport }, io);
+    let r: unknown;
+    if (mp4) {
+      const { recordRtspMp4 } = await import('./record-mp4.js');
+      r = await recordRtspMp4(url, { out, durationS, frames, signal: ac.signal, audio: !a.flags.has('--no-audio'), reconnect: !a.flags.has('--no-reconnect'), segmentS, faststart: a.flags.has('--faststart') }, io);
+    } else if (/\.aac$/i.test(out)) {
+      const { recordRtspAac } = await import('./record-mp4.js');
+      r = await recordRtspAac(url, { out, durationS, frames, signal: ac.signal }, io);
+    } else {
+      r = await recordRtsp(url, { out, durationS, frames, signal: ac.signal, transport }, io);
+    }
     if (a.flags.has('--json')) await write(io.stdout, JSON.stringify(r) + '\n');
     return 0;
   } catch (e) {

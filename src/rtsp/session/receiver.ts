@@ -11,6 +11,7 @@ import { RtpClockMapper, buildReceiverReport, lastSrField, tryParseRtcp, type Rt
 import type { AccessUnit, Depacketizer } from '../../codec/types.js';
 import type { RtpInfoEntry } from '../headers.js';
 import { createDepacketizer } from './depacketizers.js';
+import { ONVIF_REPLAY_PROFILE, parseOnvifReplay, type OnvifReplayInfo } from '../../rtp/onvif-replay.js';
 import type { RtpInfoPolicy, RtspFrame, RtspStats, RtspTrack, SsrcPolicy, TrackTransport } from './types.js';
 
 export interface ReceiverHost {
@@ -69,6 +70,18 @@ export class TrackReceiver {
   private lastSr = 0;
   private lastSrAt = 0;
   private now = 0;
+  // ONVIF replay (ONVIF Streaming Specification §6.3): the extension of the unit being received and
+  // of the one before (a unit may be completed by the next unit's first packet).
+  private replayCur: { ts: number; info: OnvifReplayInfo } | undefined;
+  private replayPrev: { ts: number; info: OnvifReplayInfo } | undefined;
+  /** Low byte of the latest PLAY's CSeq, and whether the server has ever echoed one. */
+  private playCseq: number | undefined;
+  private cseqEchoed = false;
+  private firstWall: number | undefined;
+  private wallSpan = 0;
+  /** PLAY answered `Range: clock=` and no better clock: recording time = start + presentation time. */
+  private clockStart: number | undefined;
+  private clockPts: number | undefined;
 
   constructor(track: RtspTrack, transport: TrackTransport, host: ReceiverHost, opts: ReceiverOptions, pkt: RtpPacketView, context: Record<string, string | number>) {
     this.track = track;
@@ -120,6 +133,8 @@ export class TrackReceiver {
       return;
     }
     if (p.ssrc !== this.ssrc && !this.checkSsrc(p.ssrc)) return;
+    // A packet from before the latest PLAY (replay CSeq): counted in the sequence, not depacketized.
+    const stale = p.extensionProfile === ONVIF_REPLAY_PROFILE && !this.replayPacket(p);
     this.now = now;
     if (this.host.rtp) this.host.rtp(this.track, p);
     const ev = this.seq.push(p.sequenceNumber);
@@ -142,8 +157,67 @@ export class TrackReceiver {
         break;
     }
     if (this.firstSeq < 0) this.first(p.sequenceNumber, p.timestamp);
+    if (stale) return;
     // The loss counted here is the depacketizer's too: it does not re-derive it.
     this.depacketizer.pushPayload(p.data, p.payloadOffset, p.payloadOffset + p.payloadLength, p.timestamp, p.marker, p.sequenceNumber, lost);
+  }
+
+  /**
+   * Reads a packet's replay extension. Returns false for a packet left over from before the latest
+   * PLAY (a seek): its CSeq byte is an older PLAY's, once the server has shown it echoes them
+   * (GStreamer 1.22 always sends 0: then nothing is dropped).
+   */
+  private replayPacket(p: RtpPacketView): boolean {
+    let info: OnvifReplayInfo | undefined;
+    try {
+      info = parseOnvifReplay(p.extensionProfile, p.data, p.extensionOffset, p.extensionLength, this.host.stats.bytesIn);
+    } catch (e) {
+      if (e instanceof ProtocolError) this.host.warning(e);
+      return true;
+    }
+    if (!info) return true;
+    if (this.playCseq !== undefined && this.playCseq !== 0) {
+      if (info.cseq === this.playCseq) this.cseqEchoed = true;
+      else if (this.cseqEchoed) return false;
+    }
+    const cur = this.replayCur;
+    if (cur && cur.ts === p.timestamp) {
+      // E and T may sit on a unit's last packet only.
+      cur.info.endOfSection ||= info.endOfSection;
+      cur.info.terminal ||= info.terminal;
+    } else {
+      this.replayPrev = cur;
+      this.replayCur = { ts: p.timestamp, info };
+    }
+    return true;
+  }
+
+  /**
+   * A PLAY request goes out with CSeq `cseq`. From now on replay packets stamped with an older PLAY's
+   * CSeq are stale (the answer and the new data may share one read, ahead of the answer's promise).
+   * A PLAY while playing (a seek) drops the unit in progress and marks the next one discontinuous.
+   */
+  onPlayRequest(cseq: number, seek: boolean): void {
+    this.playCseq = cseq & 0xff;
+    if (seek) {
+      this.depacketizer.reset();
+      this.replayCur = this.replayPrev = undefined;
+      this.discontinuity = true;
+    }
+  }
+
+  /** The PLAY was answered with CSeq `cseq`; `clockStart`: the answer's `Range: clock=` start (ms), if any. */
+  onPlay(cseq: number, clockStart: number | undefined): void {
+    this.playCseq = cseq & 0xff;
+    this.clockStart = clockStart;
+    this.clockPts = undefined;
+    this.firstWall = undefined;
+    this.wallSpan = 0;
+  }
+
+  /** Seconds of media delivered since the latest PLAY: from replay times when present, else presentation time. */
+  get playedSpan(): number {
+    return this.firstWall !== undefined ? this.wallSpan : this.position;
   }
 
   /** Returns true when the packet's SSRC is (now) the track's. */
@@ -315,8 +389,21 @@ export class TrackReceiver {
       frame.parametersChanged = true;
       this.paramsChanged = false;
     }
+    const rep = this.replayCur?.ts === u.timestamp ? this.replayCur.info : this.replayPrev?.ts === u.timestamp ? this.replayPrev.info : undefined;
+    if (rep) {
+      frame.replay = rep;
+      frame.wallClockMs = rep.wallClockMs;
+      if (rep.discontinuity) frame.discontinuity = true;
+      if (this.firstWall === undefined) this.firstWall = rep.wallClockMs;
+      this.wallSpan = Math.max(this.wallSpan, Math.abs(rep.wallClockMs - this.firstWall) / 1000);
+    } else if (this.clockStart !== undefined && wall === undefined) {
+      if (this.clockPts === undefined) this.clockPts = frame.presentationTime;
+      frame.wallClockMs = this.clockStart + (frame.presentationTime - this.clockPts) * 1000;
+    }
     this.host.stats.frames++;
     this.host.frame(this, frame);
+    // T: the last unit of the requested range: nothing follows.
+    if (rep?.terminal) this.end();
   }
 
   get lastNow(): number {

@@ -22,8 +22,9 @@ import { Authenticator } from '../../auth/authenticator.js';
 import { RtpPacketView } from '../../rtp/rtp-packet.js';
 import { randomBytes } from 'node:crypto';
 import { parseDescribe, parsePlay, parseSetup, rtpInfoFor } from './parse.js';
+import { formatScale, formatSpeed, parseScale, parseSpeed, rangeValue, tryParseRangeHeader } from '../range.js';
 import { TrackReceiver, type ReceiverHost } from './receiver.js';
-import type { ConnectTarget, EndReason, RtspDescription, RtspFrame, RtspSessionOptions, RtspSessionSink, RtspStats, RtspTrack, SessionState, TrackTransport } from './types.js';
+import type { ConnectTarget, EndReason, PlayOptions, PlayResponse, RtspDescription, RtspFrame, RtspSessionOptions, RtspSessionSink, RtspStats, RtspTrack, SessionState, TrackTransport } from './types.js';
 
 export const VERSION = '0.1.0';
 
@@ -106,6 +107,7 @@ export class RtspSession {
   private shownDeadline = Number.NaN;
   private rangeEnd: number | undefined;
   private rangeStart = 0;
+  private _lastPlay: PlayResponse | undefined;
   private nearEndShown = false;
   private readonly ownSsrc: number;
 
@@ -155,6 +157,11 @@ export class RtspSession {
     return this._description;
   }
 
+  /** What the latest PLAY answer said (Range, Scale, Speed, Rate-Control). */
+  get lastPlay(): PlayResponse | undefined {
+    return this._lastPlay;
+  }
+
   get tracks(): RtspTrack[] {
     return this._description?.tracks ?? [];
   }
@@ -201,6 +208,12 @@ export class RtspSession {
     if (!this.isConnected) return;
     this.isConnected = false;
     if (this.closed || this.closing) return;
+    if (this._state === 'playing' && this.nearRangeEnd()) {
+      // A recorder that closes the connection after the last frame of a bounded range: the end.
+      for (const r of this.receivers) r.end();
+      if (!this.closed) this.finish('end', undefined);
+      return;
+    }
     this.fail(error ?? new ProtocolError('CONNECTION_CLOSED', 'the server closed the connection', { offset: this.stats.bytesIn, context: this.ctx() }));
   }
 
@@ -442,20 +455,52 @@ export class RtspSession {
   /**
    * PLAY (aggregate control): `ready`/`paused` -> `playing`. The first PLAY sends `Range`
    * (`opts.range`, default `npt=0.000-`); a PLAY that resumes after PAUSE sends none unless asked
-   * (RFC 2326 §10.5: it resumes where it paused).
+   * (RFC 2326 §10.5: it resumes where it paused). A PLAY while `playing` with a new Range is a seek
+   * on the same session (with `immediate`, ONVIF `Immediate: yes`). Resolves with what the answer
+   * said about the range and rate.
    */
-  play(now: number, opts: { range?: string; scale?: number } = {}): Promise<void> {
-    return this.verb('play', ['ready', 'paused'], now, async () => {
+  play(now: number, opts: PlayOptions = {}): Promise<PlayResponse> {
+    return this.verb('play', ['ready', 'paused', 'playing'], now, async () => {
+      const seek = this._state === 'playing';
+      // While playing, a PLAY must change something (a seek or a new Scale); a bare one is refused.
+      if (seek && opts.range === undefined && opts.scale === undefined) throw this.stateError('play');
       const headers: Record<string, string> = { Session: this.sessionId! };
-      if (opts.range !== undefined) headers['Range'] = opts.range;
+      if (opts.range !== undefined) headers['Range'] = rangeValue(opts.range);
       else if (this._state === 'ready') headers['Range'] = 'npt=0.000-';
-      if (opts.scale !== undefined) headers['Scale'] = String(opts.scale);
+      if (opts.scale !== undefined) headers['Scale'] = formatScale(opts.scale);
+      if (opts.speed !== undefined) headers['Speed'] = formatSpeed(opts.speed);
+      if (opts.rateControl !== undefined) headers['Rate-Control'] = opts.rateControl ? 'yes' : 'no';
+      if (opts.immediate) headers['Immediate'] = 'yes';
+      for (const r of this.receivers) r.onPlayRequest(this.cseq + 1, seek);
       const res = await this.request('PLAY', this.aggregateUrl(), headers);
+      const rh = (res.head as ResponseHead).headers;
+      // The answer's CSeq is the one the request went out with (after any 401 retry).
+      const playCseq = Number.parseInt(rh.get('cseq') ?? '0', 10) || 0;
       const p = parsePlay(res.head as ResponseHead);
-      for (const r of this.receivers) r.applyRtpInfo(rtpInfoFor(p.rtpInfo, r.track, this.receivers.length));
-      if (p.range?.endSeconds !== undefined) {
-        this.rangeEnd = p.range.endSeconds;
-        this.rangeStart = p.range.startSeconds ?? 0;
+      const range = tryParseRangeHeader(rh.get('range'));
+      const num = (v: string | undefined, f: (t: string) => number): number | undefined => {
+        try {
+          return v === undefined ? undefined : f(v);
+        } catch {
+          return undefined;
+        }
+      };
+      const rc = rh.get('rate-control')?.trim().toLowerCase();
+      this._lastPlay = { range, scale: num(rh.get('scale'), parseScale), speed: num(rh.get('speed'), parseSpeed), rateControl: rc === undefined ? undefined : rc !== 'no' };
+      const r0 = range?.range;
+      const clockStart = r0?.unit === 'clock' ? r0.start : undefined;
+      for (const r of this.receivers) {
+        r.onPlay(playCseq, clockStart);
+        r.applyRtpInfo(rtpInfoFor(p.rtpInfo, r.track, this.receivers.length));
+      }
+      this.rangeEnd = undefined;
+      this.nearEndShown = false;
+      if (r0?.unit === 'npt' && r0.end !== undefined) {
+        this.rangeEnd = r0.end;
+        this.rangeStart = typeof r0.start === 'number' ? r0.start : 0;
+      } else if (r0?.unit === 'clock' && r0.end !== undefined) {
+        this.rangeEnd = r0.end / 1000;
+        this.rangeStart = r0.start / 1000;
       }
       this._state = 'playing';
       this.lastDataAt = this.now;
@@ -463,6 +508,7 @@ export class RtspSession {
       const rr = this.options.receiverReportIntervalMs ?? 5000;
       this.reportAt = rr > 0 ? this.now + rr : Infinity;
       this.statsAt = this.sink.stats ? this.now + (this.options.statsIntervalMs ?? 1000) : Infinity;
+      return this._lastPlay;
     });
   }
 
@@ -624,6 +670,8 @@ export class RtspSession {
     }
     const cseq = ++this.cseq;
     const all: Record<string, string> = { CSeq: String(cseq), 'User-Agent': this.options.userAgent ?? `camstream/${VERSION}`, ...headers };
+    const require = this.options.require;
+    if (require && require.length > 0 && (method === 'DESCRIBE' || method === 'SETUP' || method === 'PLAY')) all['Require'] = require.join(', ');
     const authz = this.auth.authorization(method, uri);
     if (authz) all['Authorization'] = authz;
     const bytes = encodeRequest(method, uri, all);
@@ -640,6 +688,13 @@ export class RtspSession {
     if (head.status === 401) {
       return new ProtocolError('AUTH_FAILED', `${method} ${redactUrl(this.url)} answered 401 ${head.reason}: credentials refused (${this.auth.scheme ?? 'none'})`, {
         context: this.ctx({ method, status: head.status }),
+      });
+    }
+    if (head.status === 551) {
+      // RFC 2326 §12.32: the server lists the Require tags it does not support in Unsupported.
+      const which = head.headers.get('unsupported') ?? (this.options.require ?? []).join(', ');
+      return new ProtocolError('RTSP_UNSUPPORTED', `${method} ${redactUrl(this.url)} answered 551 ${head.reason}: the server does not support ${which}`, {
+        context: this.ctx({ method, status: head.status, unsupported: which }),
       });
     }
     if (head.status === 454) {
@@ -744,12 +799,15 @@ export class RtspSession {
     return idle;
   }
 
-  /** PLAY answered a bounded Range and every track is within a second of its end. */
+  /**
+   * PLAY answered a bounded Range and every track has delivered all but its last second (counted in
+   * replay times when the server sends them, so Scale and reverse play count right).
+   */
   private nearRangeEnd(): boolean {
     const end = this.rangeEnd;
     if (end === undefined || this.receivers.length === 0) return false;
-    const len = end - this.rangeStart;
-    return this.receivers.every((r) => r.ended || r.position >= len - 1);
+    const len = Math.abs(end - this.rangeStart);
+    return this.receivers.every((r) => r.ended || r.playedSpan >= len - 1);
   }
 
   private scheduleKeepalive(now: number): void {

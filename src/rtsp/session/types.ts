@@ -8,6 +8,8 @@ import type { MediaDescription, SessionDescription } from '../sdp.js';
 import type { TransportSpec } from '../headers.js';
 import type { RtpPacketView } from '../../rtp/rtp-packet.js';
 import type { RtcpPacket } from '../../rtp/rtcp.js';
+import type { OnvifReplayInfo } from '../../rtp/onvif-replay.js';
+import type { RangeHeader, RangeInput } from '../range.js';
 
 /** The session's states (RFC 2326 Appendix A.1 client state machine, plus `described` and `closed`). */
 export type SessionState = 'init' | 'described' | 'ready' | 'playing' | 'paused' | 'closed';
@@ -98,6 +100,35 @@ export interface RtspFrame extends Frame {
   mediaType: string;
   /** The codec parameters (SPS/PPS/VPS, size) changed in-band with this frame: see the track's fields. */
   parametersChanged?: boolean;
+  /**
+   * The ONVIF replay extension of the frame's packets (ONVIF Streaming Specification §6.3): C and D
+   * from its first packet, E and T from any; `wallClockMs` (on the frame too) is the recording time.
+   */
+  replay?: OnvifReplayInfo;
+}
+
+/** PLAY request options (RFC 2326 §10.5; ONVIF Streaming Specification §6 for the last two). */
+export interface PlayOptions {
+  /** `Range` (§12.29): a header value, or npt / clock / smpte values (see rtsp/range.ts). */
+  range?: RangeInput;
+  /** `Scale` (§12.34): 2 = twice as fast, -1 = reverse. */
+  scale?: number;
+  /** `Speed` (§12.35): delivery rate. */
+  speed?: number;
+  /** ONVIF `Rate-Control`: false asks the server to send as fast as the client reads (`Rate-Control: no`). */
+  rateControl?: boolean;
+  /** ONVIF `Immediate: yes`: a PLAY while playing takes effect at once (a seek). */
+  immediate?: boolean;
+}
+
+/** What the PLAY answer said about the playback (RFC 2326 §12.29, §12.34, §12.35). */
+export interface PlayResponse {
+  /** The server's `Range` (where it actually starts and ends), when it sent a parseable one. */
+  range: RangeHeader | undefined;
+  scale: number | undefined;
+  speed: number | undefined;
+  /** ONVIF `Rate-Control` echo: false for `no`. */
+  rateControl: boolean | undefined;
 }
 
 export interface RtspStats {
@@ -175,6 +206,12 @@ export interface RtspSessionOptions {
   transport?: (track: RtspTrack) => TrackTransport;
   /** Our RTCP SSRC (default random). */
   ssrc?: number;
+  /**
+   * `Require` option tags sent on DESCRIBE, SETUP and PLAY (RFC 2326 §12.32): `onvif-replay` for
+   * ONVIF playback, `www.onvif.org/ver20/backchannel` for talk-back (ONVIF Streaming Specification
+   * §5.3, §6.2). A server that lacks one answers 551 (an RTSP_UNSUPPORTED error naming it).
+   */
+  require?: readonly string[];
 }
 
 /**
