@@ -668,6 +668,13 @@ export class VirtualCamera {
     }
     if (tr.udp) {
       if (f.udpBlackhole) return true;
+      if (f.closeMidFrameAfter !== undefined && s.sentPackets > f.closeMidFrameAfter) {
+        // Over UDP "mid-frame" is the RTP stream stopping inside a unit and the RTSP connection closing.
+        this.stopStreaming(s);
+        conn.sock.end();
+        conn.sock.destroySoon();
+        return false;
+      }
       this.stats.rtpPackets++;
       this.stats.bytes += packet.length;
       this.udp?.rtp.send(packet, tr.udp.rtpPort, tr.udp.address);
