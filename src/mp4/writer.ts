@@ -23,7 +23,8 @@
  *
  * Lifetimes: the writer keeps references to each sample's `data` / `nalus` until its fragment is
  * emitted (at most one fragment): do not modify them. Each fragment is built in one exact-size
- * buffer: the sample bytes are copied once, there.
+ * buffer (or, with `transientChunks`, in one reused buffer valid during `onChunk`): the sample
+ * bytes are copied once, there.
  *
  * B-frames: samples must come in decode order with strictly increasing times; a time that does not
  * increase is reported (`MP4_NON_MONOTONIC`) and the sample dropped. The writer writes no
@@ -72,6 +73,11 @@ export interface Mp4WriterOptions {
   mfra?: boolean;
   /** Recording start (ms since the Unix epoch) for mvhd's creation_time; default: the first sample's `wallClockMs`. */
   creationTimeMs?: number;
+  /**
+   * 'media' chunks are views into one reused buffer, valid only until `onChunk` returns (for sinks
+   * that write synchronously): no fresh memory per fragment. Default false (each chunk yours to keep).
+   */
+  transientChunks?: boolean;
 }
 
 export interface Mp4Sample {
@@ -297,6 +303,8 @@ export class Mp4Writer {
   private readonly maxSampleSize: number;
   private readonly withMfra: boolean;
   private readonly keepTables: boolean;
+  private readonly transient: boolean;
+  private scratch = new Uint8Array(0);
   private readonly w = new BoxWriter(4096);
   private started = false;
   private closed = false;
@@ -334,6 +342,7 @@ export class Mp4Writer {
     this.maxSampleSize = opts.maxSampleSize ?? 16 * 1024 * 1024;
     this.withMfra = opts.mfra ?? true;
     this.keepTables = opts.sampleTables ?? false;
+    this.transient = opts.transientChunks ?? false;
     this.creationMs = opts.creationTimeMs;
     if (this.keepTables) {
       for (const t of this.tracks) {
@@ -633,7 +642,13 @@ export class Mp4Writer {
     }
     w.u32(dataBytes + 8).fourcc('mdat');
     const headerLen = w.pos;
-    const out = new Uint8Array(headerLen + dataBytes);
+    let out: Uint8Array;
+    if (this.transient) {
+      if (this.scratch.length < headerLen + dataBytes) this.scratch = new Uint8Array(Math.max(headerLen + dataBytes, this.scratch.length * 2));
+      out = this.scratch.subarray(0, headerLen + dataBytes);
+    } else {
+      out = new Uint8Array(headerLen + dataBytes);
+    }
     // data_offset is relative to the moof's first byte (default-base-is-moof).
     let pos = headerLen;
     let j = 0;

@@ -197,6 +197,33 @@ describe('Mp4Writer: other codecs and containers', () => {
   });
 });
 
+describe('Mp4Writer: transientChunks', () => {
+  it('media chunks share one reused buffer; copied during onChunk they make the same file', () => {
+    const video = h264Units();
+    const owned = record({ tracks: [{ codec: 'h264' }] }, interleave([{ units: video, clockRate: 90000 }]), [90000]).file;
+    const parts: { offset: number; data: Uint8Array }[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let media = 0;
+    const w = new Mp4Writer({ tracks: [{ codec: 'h264' }], transientChunks: true }, {
+      onChunk: (c) => {
+        if (c.kind === 'media') {
+          buffers.add(c.data.buffer);
+          media++;
+        }
+        parts.push({ offset: c.offset, data: new Uint8Array(c.data) });
+      },
+    });
+    video.forEach((u, i) => w.push(0, { data: u.data, nalus: u.nalus, keyframe: u.keyframe, time: i * 3600 }));
+    w.close();
+    const file = new Uint8Array(owned.length);
+    for (const p of parts) file.set(p.data, p.offset);
+    expect(Buffer.compare(file, owned)).toBe(0);
+    // Reused: it only grows (doubling) for a larger fragment.
+    expect(media).toBe(4);
+    expect(buffers.size).toBeLessThan(media);
+  });
+});
+
 describe('Mp4Writer: start, order and bad input', () => {
   it('starts at the first keyframe; earlier audio waits, earlier video is counted and dropped', () => {
     const video = h264Units().slice(5);

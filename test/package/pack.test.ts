@@ -55,7 +55,8 @@ describe.skipIf(!haveDist)('the packed tarball, installed into an empty folder',
   });
 
   it('is small, and every source map points at a shipped file', () => {
-    expect(statSync(tarball).size).toBeLessThan(1.6 * 1024 * 1024);
+    // A loose cap that catches shipping a whole corpus or build tree by mistake; the code itself grows.
+    expect(statSync(tarball).size).toBeLessThan(4 * 1024 * 1024);
     const files = walk(pkgDir).map((f) => f.slice(pkgDir.length + 1));
     expect(files.some((f) => f.startsWith('test/') || f.startsWith('bench/'))).toBe(false);
     const maps = files.filter((f) => f.endsWith('.js.map'));

@@ -12,6 +12,7 @@ import { redactUrl } from '../../rtsp/url.js';
 import { numberOption, parseArgs, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';
 import { ProgressLine } from '../progress.js';
+import { captureForUrl } from '../../capture/file.js';
 
 export const summary = 'record the video of an RTSP camera (or a DH stream over HTTP) to a file';
 
@@ -35,6 +36,7 @@ const HELP = `usage: camstream record <url> -o OUT [--duration S] [--frames N] [
                   connection, RFC 2326 §10.12), udp, multicast, http (RTSP over an HTTP tunnel;
                   https for rtsps://)
   --json          print the final summary as JSON on stdout
+  --capture FILE  .h264/.h265: also write a pcapng capture of the RTSP session (passwords removed; see \`camstream replay\`)
 Without --duration or --frames, records until Ctrl-C.
 `;
 
@@ -58,8 +60,11 @@ function writeAsync(out: WriteStream, data: Uint8Array): Promise<void> | undefin
   return new Promise((resolve) => out.once('drain', resolve));
 }
 
-export async function recordRtsp(url: string, o: { out: string; durationS?: number; frames?: number; signal?: AbortSignal; transport?: TransportMode }, io: CliIo): Promise<RecordResult> {
-  const client = new RtspClient(url, { media: ['video'], signal: o.signal, transport: o.transport ?? 'auto' });
+export async function recordRtsp(url: string, o: { out: string; durationS?: number; frames?: number; signal?: AbortSignal; capture?: string; transport?: TransportMode }, io: CliIo): Promise<RecordResult> {
+  const cap = captureForUrl(o.capture, url);
+  // A capture holds the control connection's bytes: with one, 'auto' keeps RTP on it (TCP).
+  const transport = o.transport ?? (cap ? 'tcp' : 'auto');
+  const client = new RtspClient(url, { media: ['video'], signal: o.signal, tap: cap?.tap, transport });
   const file = createWriteStream(o.out);
   const progress = new ProgressLine(io.stderr, `recording ${redactUrl(url)}`);
   const res: RecordResult = { frames: 0, keyframes: 0, bytes: 0, lost: 0, droppedUnits: 0, seconds: 0, codec: '' };
@@ -89,6 +94,7 @@ export async function recordRtsp(url: string, o: { out: string; durationS?: numb
   } finally {
     if (timer) clearTimeout(timer);
     await client.close();
+    cap?.close();
     await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
   }
   const t = client.rtsp.setupTracks[0];
@@ -104,7 +110,7 @@ export async function recordRtsp(url: string, o: { out: string; durationS?: numb
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { flags: ['--json', '--no-audio', '--no-reconnect', '--reconnect', '--faststart'], options: ['--out', '--duration', '--frames', '--transport', '--segment'], aliases: { '-o': '--out' } });
+  const a = parseArgs(argv, { flags: ['--json', '--no-audio', '--no-reconnect', '--reconnect', '--faststart'], options: ['--out', '--duration', '--frames', '--transport', '--segment', '--capture'], aliases: { '-o': '--out' } });
   if (a.help) {
     await write(io.stdout, HELP);
     return 0;
@@ -113,8 +119,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const out = a.options.get('--out');
   if (!url || a.positionals.length > 1) throw new UsageError('record takes one URL (see --help)');
   if (!out) throw new UsageError('record needs -o OUT');
-  const transport = (a.options.get('--transport') ?? 'auto') as TransportMode;
-  if (!TRANSPORT_MODES.includes(transport)) throw new UsageError(`--transport ${transport}: one of ${TRANSPORT_MODES.join(', ')}`);
+  const transportOpt = a.options.get('--transport') as TransportMode | undefined;
+  if (transportOpt !== undefined && !TRANSPORT_MODES.includes(transportOpt)) throw new UsageError(`--transport ${transportOpt}: one of ${TRANSPORT_MODES.join(', ')}`);
   const durationS = numberOption(a, '--duration');
   const frames = numberOption(a, '--frames');
   const segmentS = numberOption(a, '--segment');
@@ -130,6 +136,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   process.once('SIGINT', onSigint);
   try {
     let r: unknown;
+    const capture = a.options.get('--capture');
+    if (capture !== undefined && (mp4 || /\.aac$/i.test(out))) throw new UsageError('--capture works with .h264/.h265 outputs (not yet .mp4/.mov/.aac)');
     if (mp4) {
       const { recordRtspMp4 } = await import('./record-mp4.js');
       r = await recordRtspMp4(url, { out, durationS, frames, signal: ac.signal, audio: !a.flags.has('--no-audio'), reconnect: !a.flags.has('--no-reconnect'), segmentS, faststart: a.flags.has('--faststart') }, io);
@@ -137,7 +145,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const { recordRtspAac } = await import('./record-mp4.js');
       r = await recordRtspAac(url, { out, durationS, frames, signal: ac.signal }, io);
     } else {
-      r = await recordRtsp(url, { out, durationS, frames, signal: ac.signal, transport }, io);
+      r = await recordRtsp(url, { out, durationS, frames, signal: ac.signal, capture, transport: transportOpt }, io);
     }
     if (a.flags.has('--json')) await write(io.stdout, JSON.stringify(r) + '\n');
     return 0;
