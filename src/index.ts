@@ -23,7 +23,9 @@ export { redactUrl } from './rtsp/url.js';
 
 // ---- HTTP camera client --------------------------------------------------------------------------
 export { CameraHttp, formatCameraTime } from './client/camera-http.js';
-export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer, MjpegPartErrorPolicy } from './client/camera-http.js';
+export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer, MjpegPartErrorPolicy, DhStreamOptions } from './client/camera-http.js';
+export type { FindRecordingsOptions, RecordingSearch } from './client/camera-recordings.js';
+export type { MediaFile, StoredFile, FindFileQuery } from './http/text/recordings.js';
 export { httpRequest, expectOk, throwIfCameraError } from './client/http-client.js';
 export type { HttpRequestOptions, HttpResponse } from './client/http-client.js';
 export type { CameraError } from './http/text/camera-text.js';

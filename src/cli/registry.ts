@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   demo: () => import('./commands/demo.js'),
   dump: () => import('./commands/dump.js'),
   replay: () => import('./commands/replay.js'),
+  recordings: () => import('./commands/recordings.js'),
 };
 
 function usage(): Promise<string> {

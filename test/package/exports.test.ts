@@ -43,6 +43,7 @@ const ENTRIES: Record<string, { module: object; names: string[] }> = {
       'MultipartParser', 'parseBoundary', 'boundaryFromContentType', 'isMultipart',
       // HTTP
       'ChunkedDecoder', 'HttpResponseParser', 'parseContentLength', 'parseHttpUrl', 'redactHttpUrl', 'parseKeyValueLines', 'parseKeyValues', 'isOk', 'parseCameraError', 'cameraErrorToProtocolError', 'parseRootParams', 'parseTable', 'CAMERA_ERROR_DETAILS',
+      'parseFindNextFile', 'parseFinderCreate', 'parseStorageList', 'findFileParams',
       'parseAttachLine', 'parseAttachText', 'decodeAttachPart', 'parseEventData', 'decodeEventDataPart', 'decodeIoStatus', 'parseFaceRects',
       // DH / DHAV
       'DhDemuxer', 'DhavDemuxer', 'dhavDateToMs', 'AutoDemuxer', 'sniff', 'createDemuxer',
