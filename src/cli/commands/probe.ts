@@ -9,6 +9,7 @@ import { ProtocolError } from '../../errors.js';
 import { parseArgs, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';
 import { captureForUrl } from '../../capture/file.js';
+import { fingerprint } from '../../rtsp/policies.js';
 
 export const summary = 'show what an RTSP camera offers: server, methods, auth, SDP, tracks, codec parameters';
 
@@ -65,9 +66,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   try {
     const d = await client.describe();
     const tracks = trackReport(d);
+    // The vendor profile these facts suggest (src/rtsp/policies.ts), and why.
+    const profile = fingerprint({ server: d.server, methods: d.methods, sdpText: d.sdpText, contentBase: d.contentBase, url: d.url, authScheme: d.authScheme });
     if (a.flags.has('--json')) {
       const { sdp: _sdp, tracks: _t, ...rest } = d;
-      await write(io.stdout, JSON.stringify({ ...rest, tracks }) + '\n');
+      await write(io.stdout, JSON.stringify({ ...rest, tracks, profile }) + '\n');
     } else {
       const lines = [
         `url:       ${d.url}`,
@@ -75,6 +78,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         `methods:   ${d.methods.join(', ') || '(OPTIONS gave no Public header)'}`,
         `auth:      ${d.authScheme ? `${d.authScheme}${d.authAlgorithm ? ` (${d.authAlgorithm})` : ''}` : 'none asked'}`,
         `base:      ${d.contentBase}`,
+        `profile:   ${profile.profile} (${profile.reasons.join('; ')})`,
         `tracks:    ${tracks.length}`,
       ];
       for (const t of tracks) {
