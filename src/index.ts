@@ -70,6 +70,9 @@ export { teeTap } from './capture/tee.js';
 export { replayCapture } from './capture/replay.js';
 export type { ReplayOptions, ReplayResult } from './capture/replay.js';
 export { captureForUrl } from './capture/file.js';
+// quirk policies and vendor profiles
+export { DEFAULT_POLICIES, PROFILES, resolvePolicies, sessionOptions, fingerprint } from './rtsp/policies.js';
+export type { QuirkPolicies, KeepaliveMethod, TeardownPolicy, ProfileName, Profile, CameraFacts, ProfileSuggestion } from './rtsp/policies.js';
 
 // ---- MP4 / QuickTime recording --------------------------------------------------------------------
 export { Mp4Writer, Mp4FileWriter, completeFragmentsLength } from './mp4/index.js';
