@@ -62,7 +62,7 @@ describe('camstream record', () => {
   });
 
   it('rejects unknown transports and missing output with usage errors', async () => {
-    expect((await cli(['record', cam.url(), '-o', join(dir, 'x.h264'), '--transport', 'udp'])).code).toBe(2);
+    expect((await cli(['record', cam.url(), '-o', join(dir, 'x.h264'), '--transport', 'sctp'])).code).toBe(2);
     const r = await cli(['record', cam.url()]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('needs -o OUT');

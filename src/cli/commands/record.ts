@@ -6,6 +6,7 @@
  * Ctrl-C/SIGTERM, the reader of stdout leaving, the server ending the stream, a timeout, an error.
  */
 import { RtspClient } from '../../client/rtsp-client.js';
+import { TRANSPORT_MODES, type TransportMode } from '../../client/transport-select.js';
 import { ProtocolError } from '../../errors.js';
 import { redactUrl } from '../../rtsp/url.js';
 import { numberOption, parseArgs, UsageError } from '../args.js';
@@ -39,7 +40,9 @@ const HELP = `usage: camstream record <url> -o OUT [--duration S] [--frames N] [
   --no-reconnect  .mp4/.mov: stop at the first connection loss (default: reconnect with backoff)
   --faststart     .mp4/.mov: rewrite each file on close as a plain MP4 with the index first
   --timeout S     give up when connecting, a request, or the stream is silent for S seconds (default 10/10/30)
-  --transport T   tcp (default; RTP over the RTSP connection, RFC 2326 §10.12)
+  --transport T   .h264/.h265 from RTSP: auto (default: UDP, TCP when refused or silent), tcp (RTP on
+                  the RTSP connection, RFC 2326 §10.12), udp, multicast, http (RTSP over an HTTP
+                  tunnel; https for rtsps://). With --capture, auto means tcp.
   --json          the summary as one JSON object on stdout (also on failure)
   -v, --verbose   print the RTSP/HTTP dialogue on stderr (credentials redacted)
   --capture FILE  .h264/.h265 from RTSP: also write a pcapng capture of the session (passwords removed; see \`camstream replay\`)
@@ -57,6 +60,8 @@ export interface RecordOptions {
   summaryLine?: boolean;
   /** Also write a pcapng capture of the session here (passwords removed). */
   capture?: string;
+  /** How media travels (default 'auto'; 'tcp' with a capture, which holds the control connection). */
+  transport?: TransportMode;
 }
 
 function endOf(e: unknown): RecordEnd {
@@ -74,6 +79,7 @@ export async function recordRtsp(url: string, o: RecordOptions, io: CliIo): Prom
   const client = new RtspClient(url, {
     media: ['video'],
     tap: cap?.tap,
+    transport: o.transport ?? (cap ? 'tcp' : 'auto'),
     ...(t !== undefined ? { connectTimeoutMs: t, requestTimeoutMs: t, idleTimeoutMs: t } : {}),
   });
   if (o.verbose) verboseRtsp(client, io.stderr);
@@ -91,7 +97,7 @@ export async function recordRtsp(url: string, o: RecordOptions, io: CliIo): Prom
   let timer: NodeJS.Timeout | undefined;
   try {
     await client.start();
-    const track = client.tracks.find((x) => x.rtpChannel !== undefined);
+    const track = client.rtsp.setupTracks[0];
     s.codec = track?.codec ?? '';
     if (o.durationS) timer = setTimeout(() => stop('duration'), o.durationS * 1000);
     let started = false;
@@ -124,7 +130,7 @@ export async function recordRtsp(url: string, o: RecordOptions, io: CliIo): Prom
     cap?.close();
     await o.out.close();
   }
-  const track = client.tracks.find((x) => x.rtpChannel !== undefined);
+  const track = client.rtsp.setupTracks[0];
   if (track?.width) s.width = track.width;
   if (track?.height) s.height = track.height;
   s.bytes = o.out.bytes;
@@ -150,8 +156,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const out = a.options.get('--out');
   if (!url || a.positionals.length > 1) throw new UsageError('record takes one URL');
   if (!out) throw new UsageError('record needs -o OUT (a file, or - for stdout)');
-  const transport = a.options.get('--transport') ?? 'tcp';
-  if (transport !== 'tcp') throw new UsageError(`--transport ${transport}: only tcp is supported (RTP interleaved on the RTSP connection)`);
+  const transport = a.options.get('--transport') as TransportMode | undefined;
+  if (transport !== undefined && !TRANSPORT_MODES.includes(transport)) throw new UsageError(`--transport ${transport}: one of ${TRANSPORT_MODES.join(', ')}`);
   const durationS = numberOption(a, '--duration');
   const frames = numberOption(a, '--frames');
   const timeoutS = numberOption(a, '--timeout');
@@ -183,7 +189,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const { recordHttp } = await import('./record-http.js');
     s = await recordHttp(url.trim(), { out: output, format: format.kind, durationS, frames, timeoutS, verbose }, io);
   } else {
-    s = await recordRtsp(url.trim(), { out: output, durationS, frames, timeoutS, verbose, ...(capture !== undefined ? { capture } : {}) }, io);
+    s = await recordRtsp(url.trim(), { out: output, durationS, frames, timeoutS, verbose, ...(capture !== undefined ? { capture } : {}), ...(transport !== undefined ? { transport } : {}) }, io);
   }
   if (json) await write(io.stdout, JSON.stringify(s) + '\n');
   return NORMAL_ENDS.includes(s.endReason) ? 0 : 1;
