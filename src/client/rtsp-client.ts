@@ -229,11 +229,20 @@ export class RtspClient extends EventEmitter {
     return { socket: this.sock !== undefined && !this.sock.destroyed, timer: this.timer !== undefined };
   }
 
-  /** Connects, sends OPTIONS and DESCRIBE (following redirects), parses the SDP. */
+  /**
+   * Connects, sends OPTIONS and DESCRIBE (following redirects), parses the SDP. When it fails (refused,
+   * 401, 404, ...) the client is closed: its socket is released even if the caller never calls
+   * `close()` (which stays harmless).
+   */
   async describe(): Promise<RtspDescription> {
     const d = this.rtsp.description;
     if (d && this.rtsp.state !== 'init') return d;
-    return this.rtsp.describe(Date.now());
+    try {
+      return await this.rtsp.describe(Date.now());
+    } catch (e) {
+      if (!(e instanceof ProtocolError && e.code === 'INVALID_STATE')) await this.close();
+      throw e;
+    }
   }
 
   /**
@@ -334,8 +343,14 @@ export class RtspClient extends EventEmitter {
   /** Convenience: describe + setup + play. */
   async start(opts: PlayOptions = {}): Promise<RtspDescription> {
     const d = await this.describe();
-    await this.setup();
-    await this.play(opts);
+    try {
+      await this.setup();
+      await this.play(opts);
+    } catch (e) {
+      // start() is all or nothing: a failed SETUP or PLAY tears the session down (TEARDOWN sent).
+      if (!(e instanceof ProtocolError && e.code === 'INVALID_STATE')) await this.close();
+      throw e;
+    }
     return d;
   }
 
