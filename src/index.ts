@@ -65,6 +65,9 @@ export type { NalInfo, RtcpInfo, RtcpBlockInfo } from './debug/describe.js';
 export { runDump } from './debug/run-dump.js';
 export type { RunDumpOptions } from './debug/run-dump.js';
 export { teeTap } from './capture/tee.js';
+export { replayCapture } from './capture/replay.js';
+export type { ReplayOptions, ReplayResult } from './capture/replay.js';
+export { captureForUrl } from './capture/file.js';
 
 // ---- MP4 / QuickTime recording --------------------------------------------------------------------
 export { Mp4Writer, Mp4FileWriter, completeFragmentsLength } from './mp4/index.js';

@@ -104,3 +104,28 @@ export function openCaptureFile(path: string, options: CaptureFileOptions = {}):
     },
   };
 }
+
+/**
+ * The `--capture FILE` option of the CLI commands: a capture file for a session to `url`, with every form
+ * of the URL's password scrubbed; undefined when no file was asked for.
+ */
+export function captureForUrl(path: string | undefined, url: string, options: CaptureFileOptions = {}): CaptureFile | undefined {
+  if (!path) return undefined;
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(url);
+  let username: string | undefined;
+  let password: string | undefined;
+  if (m) {
+    const info = m[1]!;
+    const colon = info.indexOf(':');
+    const dec = (s: string): string => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    };
+    username = dec(colon < 0 ? info : info.slice(0, colon));
+    password = colon < 0 ? undefined : dec(info.slice(colon + 1));
+  }
+  return openCaptureFile(path, { username: options.username ?? username, password: options.password ?? password, ...options });
+}

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   record: () => import('./commands/record.js'),
   demo: () => import('./commands/demo.js'),
   dump: () => import('./commands/dump.js'),
+  replay: () => import('./commands/replay.js'),
 };
 
 function usage(): Promise<string> {

@@ -276,6 +276,23 @@ describe('RtspClient fault matrix', () => {
     }
   }, 30_000);
 
+  it('RTCP BYE after the last frame: frames() ends cleanly with endReason end, TEARDOWN sent', async () => {
+    const methods: string[] = [];
+    const bye = Buffer.from([0x81, 203, 0, 1, 0, 0, 0x12, 0x34]);
+    const cam = camera((sock) => sock.write(Buffer.concat([rtp(1, 0, IDR), rtp(2, 3600, IDR), encodeInterleaved(1, bye)])));
+    const url = await serve((r, sock, n) => {
+      methods.push(r.method);
+      cam(r, sock, n);
+    });
+    const o = await run(url);
+    expect(o.error).toBeUndefined();
+    expect(o.client.endReason).toBe('end');
+    expect(o.client.stats.frames).toBe(2);
+    await new Promise<void>((r) => (methods.includes('TEARDOWN') ? r() : setImmediate(r)));
+    expect(methods).toContain('TEARDOWN');
+    expectClean(o);
+  });
+
   it('refused connection: CONNECTION_REFUSED, not CONNECTION_CLOSED', async () => {
     const url = await serve(() => undefined);
     await new Promise((r) => servers.pop()!.close(r));

@@ -14,9 +14,11 @@ import { MemorySink, PcapngCapture } from '../../src/capture/capture.js';
 import { secretForms } from '../../src/capture/redact.js';
 import { VirtualCamera } from '../../src/testing/virtual-camera.js';
 import { loadH264 } from '../../src/testing/media-source.js';
-import { startTapProxy } from '../capture/tap-proxy.js';
 import { CameraHttp } from '../../src/client/camera-http.js';
 import { VirtualHttpCamera } from '../../src/testing/virtual-camera-http.js';
+import { captureEvents } from '../../src/capture/read.js';
+import { replayCapture } from '../../src/capture/replay.js';
+import { createHash } from 'node:crypto';
 import { GST_H264_LIVE, missing, startGst, type GstServer } from '../support/peers.js';
 
 function haveTshark(): boolean {
@@ -56,12 +58,11 @@ function dissect(file: string, decodeAs: string[]): Dissected {
 
 const PASSWORD = 'p@ss:w0rd/x';
 
-/** Runs one session through a tapping relay; returns the capture file and what the client counted. */
-async function captureSession(target: { port: number; url: (proxyPort: number) => string }, dir: string, until: (c: RtspClient) => boolean): Promise<{ file: string; rtp: number; decodeAs: string[] }> {
+/** Runs one session with the client's tap on a capture; returns the capture file and what the client counted. */
+async function captureSession(url: string, dir: string, until: (c: RtspClient) => boolean): Promise<{ file: string; rtp: number; decodeAs: string[] }> {
   const sink = new MemorySink();
   const cap = new PcapngCapture(sink, { secrets: secretForms('admin', PASSWORD) });
-  const proxy = await startTapProxy({ host: '127.0.0.1', port: target.port }, cap);
-  const client = new RtspClient(target.url(proxy.port));
+  const client = new RtspClient(url, { tap: cap });
   try {
     await client.start();
     await new Promise<void>((resolve, reject) => {
@@ -79,7 +80,6 @@ async function captureSession(target: { port: number; url: (proxyPort: number) =
     await client.close();
   } finally {
     await client.close();
-    await proxy.close();
   }
   cap.end(Date.now());
   const file = join(dir, `s${Math.random().toString(36).slice(2)}.pcapng`);
@@ -106,7 +106,7 @@ describe.skipIf(skip)('tshark reads camstream captures', () => {
     const units = loadH264().units.length;
     try {
       const r = await captureSession(
-        { port: cam.port, url: (p) => cam.url().replace(`:${cam.port}/`, `:${p}/`) },
+        cam.url(),
         dir,
         (c) => cam.stats.units >= units && c.stats.rtpPackets === cam.stats.rtpPackets,
       );
@@ -161,8 +161,37 @@ describe.skipIf(skip)('tshark reads camstream captures', () => {
     });
     afterAll(async () => gst?.stop());
 
+    it('replaying the capture of a GStreamer session gives the live frames (hash of every unit) and warnings', async () => {
+      const sink = new MemorySink();
+      const cap = new PcapngCapture(sink);
+      const client = new RtspClient(gst.url('/live', { user: 'admin', password: PASSWORD }), { tap: cap });
+      const frames: string[] = [];
+      const warnings: string[] = [];
+      client.on('warning', (w) => warnings.push(`${w.code}: ${w.message}`));
+      try {
+        await client.start();
+        for await (const f of client.frames()) {
+          frames.push(`${f.track}/${f.timestamp}/${createHash('sha256').update(f.data).digest('hex')}`);
+          if (frames.length >= 30) break;
+        }
+      } finally {
+        await client.close();
+      }
+      cap.end(Date.now());
+      const again: string[] = [];
+      const replayed: string[] = [];
+      const r = await replayCapture(captureEvents(sink.file()), {
+        maxFrames: 30,
+        onFrame: (f) => again.push(`${f.track}/${f.timestamp}/${createHash('sha256').update(f.data).digest('hex')}`),
+        onWarning: (w) => replayed.push(`${w.code}: ${w.message}`),
+      });
+      expect(again).toEqual(frames);
+      expect(replayed).toEqual(warnings);
+      expect(r.requests.map((x) => x.split(' ')[0])).toEqual(['OPTIONS', 'DESCRIBE', 'DESCRIBE', 'SETUP', 'PLAY', 'TEARDOWN']);
+    });
+
     it('Digest session: the RTSP exchange, RTP count and no password', async () => {
-      const r = await captureSession({ port: gst.port, url: (p) => gst.url('/live', { user: 'admin', password: PASSWORD }).replace(`:${gst.port}/`, `:${p}/`) }, dir, (c) => c.stats.rtpPackets >= 60);
+      const r = await captureSession(gst.url('/live', { user: 'admin', password: PASSWORD }), dir, (c) => c.stats.rtpPackets >= 60);
       const t = dissect(r.file, r.decodeAs);
       expect(t.requests.map((l) => l.split(' ')[0])).toEqual(['OPTIONS', 'DESCRIBE', 'DESCRIBE', 'SETUP', 'PLAY', 'TEARDOWN']);
       expect(t.statuses).toEqual([200, 401, 200, 200, 200, 200]);

@@ -16,7 +16,7 @@ const ENTRIES: Record<string, { module: object; names: string[] }> = {
       // captures
       'PcapngCapture', 'MemorySink', 'REDACTION_NOTE', 'openCaptureFile', 'rotatedName', 'FileSink', 'readPcap', 'captureEvents', 'playEvents', 'StreamRedactor', 'redactText', 'secretForms',
       // dump
-      'DumpTap', 'formatRecord', 'jsonRecord', 'DUMP_SCHEMA', 'runDump', 'teeTap',
+      'DumpTap', 'formatRecord', 'jsonRecord', 'DUMP_SCHEMA', 'runDump', 'teeTap', 'replayCapture', 'captureForUrl',
       // MP4
       'Mp4Writer', 'Mp4FileWriter', 'completeFragmentsLength',
       // recording timeline, reconnects

@@ -7,6 +7,7 @@ import { CameraHttp } from '../../client/camera-http.js';
 import { parseHttpUrl } from '../../http/url.js';
 import { numberOption, parseArgs, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';
+import { captureForUrl } from '../../capture/file.js';
 
 export const summary = 'print camera events (the WV-V series HTTP API V2.40 eventManager attach / the IP Camera Standard API 5.0.0 eventdata monitor) as JSON lines';
 
@@ -19,17 +20,19 @@ const HELP = `usage: camstream events <http url> [--codes A,B,...] [--keepalive 
   only fill in what it leaves out (keepalive bytes follow the URL's keepalive=).
   --count N       stop after N events
   --heartbeats    print heartbeat lines too
+  --capture FILE  also write a pcapng capture (passwords removed)
 `;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { options: ['--codes', '--keepalive', '--count'], flags: ['--heartbeats'] });
+  const a = parseArgs(argv, { options: ['--codes', '--keepalive', '--count', '--capture'], flags: ['--heartbeats'] });
   if (a.help) return void (await write(io.stdout, HELP)), 0;
   const url = a.positionals[0];
   if (url === undefined || a.positionals.length > 1) throw new UsageError('expected one http(s):// URL');
   const count = numberOption(a, '--count');
   const keepalive = numberOption(a, '--keepalive');
   const u = parseHttpUrl(url);
-  const cam = new CameraHttp(url, { idleTimeoutMs: 0 });
+  const cap = captureForUrl(a.options.get('--capture'), url);
+  const cam = new CameraHttp(url, { idleTimeoutMs: 0, tap: cap?.tap });
   let n = 0;
   if (/eventdata\.cgi/i.test(u.target)) {
     const group = new URL(url).searchParams.get('group') ?? undefined;
@@ -41,6 +44,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       }
     } finally {
       s.close();
+      cap?.close();
     }
     return 0;
   }
@@ -57,6 +61,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
   } finally {
     s.close();
+    cap?.close();
   }
   return 0;
 }

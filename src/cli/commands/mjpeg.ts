@@ -10,6 +10,7 @@ import { parseHttpUrl, redactHttpUrl } from '../../http/url.js';
 import { numberOption, parseArgs, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';
 import { ProgressLine } from '../progress.js';
+import { captureForUrl } from '../../capture/file.js';
 
 export const summary = 'save the JPEG frames of an HTTP MJPEG stream (multipart/x-mixed-replace)';
 
@@ -18,10 +19,11 @@ const HELP = `usage: camstream mjpeg <http url> [-o DIR] [--frames N] [--duratio
   -o, --out DIR   directory for frame-000001.jpg, ... (default: count frames only)
   --frames N      stop after N frames
   --duration S    stop after S seconds
+  --capture FILE  also write a pcapng capture (passwords removed)
 `;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { options: ['--out', '--frames', '--duration'], aliases: { '-o': '--out' } });
+  const a = parseArgs(argv, { options: ['--out', '--frames', '--duration', '--capture'], aliases: { '-o': '--out' } });
   if (a.help) return void (await write(io.stdout, HELP)), 0;
   const url = a.positionals[0];
   if (url === undefined || a.positionals.length > 1) throw new UsageError('expected one http(s):// URL');
@@ -30,7 +32,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const durationS = numberOption(a, '--duration');
   if (out !== undefined) mkdirSync(out, { recursive: true });
   const u = parseHttpUrl(url);
-  const cam = new CameraHttp(url);
+  const cap = captureForUrl(a.options.get('--capture'), url);
+  const cam = new CameraHttp(url, { tap: cap?.tap });
   const label = `mjpeg ${redactHttpUrl(u.safe)}`;
   const progress = new ProgressLine(io.stderr as NodeJS.WritableStream & { isTTY?: boolean }, label);
   // The URL's own path is the stream (the IP Camera Standard API 5.0.0's :8008 root, or video.cgi with its query).
@@ -51,6 +54,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   } finally {
     if (timer) clearTimeout(timer);
     stream.close();
+    cap?.close();
   }
   progress.finish({ frames, bytes, losses: stream.stats.dropped }, out !== undefined ? `-> ${out}` : '');
   return 0;

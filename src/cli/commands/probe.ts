@@ -8,6 +8,7 @@ import { parseH264Sps } from '../../codec/h264/sps.js';
 import { ProtocolError } from '../../errors.js';
 import { parseArgs, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';
+import { captureForUrl } from '../../capture/file.js';
 
 export const summary = 'show what an RTSP camera offers: server, methods, auth, SDP, tracks, codec parameters';
 
@@ -15,6 +16,7 @@ const HELP = `usage: camstream probe <rtsp://[user:pass@]host[:port]/path> [--js
 
   --json        one JSON object on stdout instead of the readable report
   --timeout MS  per-request timeout (default 10000)
+  --capture FILE  also write a pcapng capture of the exchange (passwords removed)
 Credentials in the URL are used, never printed.
 `;
 
@@ -50,7 +52,7 @@ export function trackReport(d: RtspDescription): TrackReport[] {
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { flags: ['--json'], options: ['--timeout'] });
+  const a = parseArgs(argv, { flags: ['--json'], options: ['--timeout', '--capture'] });
   if (a.help) {
     await write(io.stdout, HELP);
     return 0;
@@ -58,7 +60,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const url = a.positionals[0];
   if (!url || a.positionals.length > 1) throw new UsageError('probe takes exactly one rtsp:// URL (see --help)');
   const timeout = a.options.get('--timeout');
-  const client = new RtspClient(url, { requestTimeoutMs: timeout ? Number(timeout) : 10_000, keepalive: false });
+  const cap = captureForUrl(a.options.get('--capture'), url);
+  const client = new RtspClient(url, { requestTimeoutMs: timeout ? Number(timeout) : 10_000, keepalive: false, tap: cap?.tap });
   try {
     const d = await client.describe();
     const tracks = trackReport(d);
@@ -92,5 +95,6 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return 1;
   } finally {
     await client.close();
+    cap?.close();
   }
 }

@@ -11,6 +11,7 @@ import { redactUrl } from '../../rtsp/url.js';
 import { numberOption, parseArgs, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';
 import { ProgressLine } from '../progress.js';
+import { captureForUrl } from '../../capture/file.js';
 
 export const summary = 'record the video of an RTSP camera (or a DH stream over HTTP) to a file';
 
@@ -32,6 +33,7 @@ const HELP = `usage: camstream record <url> -o OUT [--duration S] [--frames N] [
   --faststart     .mp4/.mov: rewrite each file on close as a plain MP4 with the index first
   --transport T   tcp (default; RTP over the RTSP connection, RFC 2326 §10.12)
   --json          print the final summary as JSON on stdout
+  --capture FILE  .h264/.h265: also write a pcapng capture of the RTSP session (passwords removed; see \`camstream replay\`)
 Without --duration or --frames, records until Ctrl-C.
 `;
 
@@ -52,8 +54,9 @@ function writeAsync(out: WriteStream, data: Uint8Array): Promise<void> | undefin
   return new Promise((resolve) => out.once('drain', resolve));
 }
 
-export async function recordRtsp(url: string, o: { out: string; durationS?: number; frames?: number; signal?: AbortSignal }, io: CliIo): Promise<RecordResult> {
-  const client = new RtspClient(url, { media: ['video'], signal: o.signal });
+export async function recordRtsp(url: string, o: { out: string; durationS?: number; frames?: number; signal?: AbortSignal; capture?: string }, io: CliIo): Promise<RecordResult> {
+  const cap = captureForUrl(o.capture, url);
+  const client = new RtspClient(url, { media: ['video'], signal: o.signal, tap: cap?.tap });
   const file = createWriteStream(o.out);
   const progress = new ProgressLine(io.stderr, `recording ${redactUrl(url)}`);
   const res: RecordResult = { frames: 0, keyframes: 0, bytes: 0, lost: 0, droppedUnits: 0, seconds: 0, codec: '' };
@@ -81,6 +84,7 @@ export async function recordRtsp(url: string, o: { out: string; durationS?: numb
   } finally {
     if (timer) clearTimeout(timer);
     await client.close();
+    cap?.close();
     await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
   }
   const t = client.tracks.find((x) => x.rtpChannel !== undefined);
@@ -94,7 +98,7 @@ export async function recordRtsp(url: string, o: { out: string; durationS?: numb
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { flags: ['--json', '--no-audio', '--no-reconnect', '--reconnect', '--faststart'], options: ['--out', '--duration', '--frames', '--transport', '--segment'], aliases: { '-o': '--out' } });
+  const a = parseArgs(argv, { flags: ['--json', '--no-audio', '--no-reconnect', '--reconnect', '--faststart'], options: ['--out', '--duration', '--frames', '--transport', '--segment', '--capture'], aliases: { '-o': '--out' } });
   if (a.help) {
     await write(io.stdout, HELP);
     return 0;
@@ -120,6 +124,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   process.once('SIGINT', onSigint);
   try {
     let r: unknown;
+    const capture = a.options.get('--capture');
+    if (capture !== undefined && (mp4 || /\.aac$/i.test(out))) throw new UsageError('--capture works with .h264/.h265 outputs (not yet .mp4/.mov/.aac)');
     if (mp4) {
       const { recordRtspMp4 } = await import('./record-mp4.js');
       r = await recordRtspMp4(url, { out, durationS, frames, signal: ac.signal, audio: !a.flags.has('--no-audio'), reconnect: !a.flags.has('--no-reconnect'), segmentS, faststart: a.flags.has('--faststart') }, io);
@@ -127,7 +133,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const { recordRtspAac } = await import('./record-mp4.js');
       r = await recordRtspAac(url, { out, durationS, frames, signal: ac.signal }, io);
     } else {
-      r = await recordRtsp(url, { out, durationS, frames, signal: ac.signal }, io);
+      r = await recordRtsp(url, { out, durationS, frames, signal: ac.signal, capture }, io);
     }
     if (a.flags.has('--json')) await write(io.stdout, JSON.stringify(r) + '\n');
     return 0;

@@ -360,7 +360,7 @@ export class RtspSession {
           sdp: d.sdp,
           tracks: d.tracks,
         };
-        this._state = 'described';
+        this.enter('described', 'describe');
         return this._description;
       }
     });
@@ -424,6 +424,7 @@ export class RtspSession {
         throw new ProtocolError('RTSP_BAD_TRANSPORT', `server answered a UDP SETUP with ${tr.protocol}`, { context: this.ctx({ method: 'SETUP' }) });
       }
       t.ssrc = tr?.ssrc;
+      if (this.closed || this.closing) throw this.stateError('setup');
       const r = new TrackReceiver(
         t,
         spec,
@@ -445,7 +446,7 @@ export class RtspSession {
       if (t.rtcpChannel !== undefined) this.rtcpChannels[t.rtcpChannel] = r;
       this.sink.trackSetup?.(t, spec);
       if (this._state === 'described') {
-        this._state = 'ready';
+        this.enter('ready', 'setup');
         this.scheduleKeepalive(this.now);
       }
       return t;
@@ -502,7 +503,7 @@ export class RtspSession {
         this.rangeEnd = r0.end / 1000;
         this.rangeStart = r0.start / 1000;
       }
-      this._state = 'playing';
+      this.enter('playing', 'play');
       this.lastDataAt = this.now;
       this.lastFrameAt = this.now;
       const rr = this.options.receiverReportIntervalMs ?? 5000;
@@ -516,7 +517,7 @@ export class RtspSession {
   pause(now: number): Promise<void> {
     return this.verb('pause', ['playing'], now, async () => {
       await this.request('PAUSE', this.aggregateUrl(), { Session: this.sessionId! });
-      this._state = 'paused';
+      this.enter('paused', 'pause');
       this.reportAt = Infinity;
       this.statsAt = Infinity;
       for (const r of this.receivers) r.depacketizer.flush();
@@ -581,6 +582,16 @@ export class RtspSession {
       this.busy = undefined;
       if (!this.closed) this.updateDeadline();
     }
+  }
+
+  /**
+   * A verb's state change, made when its answer arrived. The session may have ended meanwhile (an
+   * RTCP BYE in the same chunk as the PLAY answer, a failure): then `closed` stays and the verb fails.
+   */
+  private enter(state: SessionState, verb: string): void {
+    if (this.closed && this._endReason === 'end') return; // the verb worked; the stream already ended
+    if (this.closed || this.closing) throw this._endError ?? this.stateError(verb);
+    this._state = state;
   }
 
   private stateError(verb: string): ProtocolError {

@@ -1,0 +1,214 @@
+/**
+ * Replay: the server side of a captured RTSP session fed through the same RtspSession (parser, session
+ * state machine, sequence tracking, depacketizers) a live RtspClient drives, on the captured clock, with
+ * no network. What the live run produced — frames, warnings, the error that ended it — comes out again.
+ *
+ * How the two sides stay in step: the capture's client side says which verbs the live client used, in
+ * which order (OPTIONS/DESCRIBE -> describe(), SETUP url -> setup(track), PLAY -> play(), PAUSE,
+ * TEARDOWN); the replay calls the same verbs when the capture shows them, and feeds each chunk the
+ * server sent only once the session has written as many requests as the live client had at that point
+ * (so CSeqs match). Timers run on the capture clock: the session's deadlines are ticked as captured time
+ * passes, so keepalives, receiver reports and timeouts happen as they did.
+ *
+ * Credentials are not in captures: a 401 is answered with placeholder credentials, which the captured
+ * server side "accepts" as it did the real ones.
+ *
+ * Limits: RTP over TCP (interleaved) on one control connection; captures of UDP transports replay their
+ * control exchange but not their datagrams.
+ */
+import { RtspSession } from '../rtsp/session/session.js';
+import type { EndReason, RtspFrame, RtspSessionOptions } from '../rtsp/session/types.js';
+import { RtspStreamParser } from '../rtsp/rtsp-parser.js';
+import { stripCredentials } from '../rtsp/url.js';
+import { ProtocolError } from '../errors.js';
+import type { CaptureEvent } from './read.js';
+
+export interface ReplayOptions extends Omit<RtspSessionOptions, 'username' | 'password'> {
+  onFrame?: (frame: RtspFrame) => void;
+  onWarning?: (warning: ProtocolError) => void;
+  /** Stop after this many frames (as `record --frames N` did live). */
+  maxFrames?: number;
+}
+
+export interface ReplayResult {
+  /** The control connection's request URL (credentials never included). */
+  url: string;
+  frames: number;
+  warnings: ProtocolError[];
+  /** Why the session ended ('end' when the capture ran out while playing). */
+  endReason: EndReason | 'capture-end';
+  error: ProtocolError | undefined;
+  /** Requests the replayed session wrote, in order (`METHOD url`). */
+  requests: string[];
+  /** Tracks set up (SDP media index). */
+  tracks: number[];
+}
+
+const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+interface CapturedRequest {
+  method: string;
+  url: string;
+}
+
+/** Runs the capture's first RTSP connection through an RtspSession. */
+export async function replayCapture(events: readonly CaptureEvent[], o: ReplayOptions = {}): Promise<ReplayResult> {
+  const open = events.find((e): e is Extract<CaptureEvent, { type: 'open' }> => e.type === 'open' && e.connection.protocol === 'tcp' && e.connection.kind === 'rtsp');
+  if (!open) throw new ProtocolError('CAPTURE_BAD_FILE', 'the capture holds no RTSP connection');
+  const id = open.connection.id;
+  const mine = events.filter((e) => (e.type === 'open' ? e.connection.id === id : e.id === id));
+
+  // The live client's requests, and how many of them preceded each chunk from the server.
+  const captured: CapturedRequest[] = [];
+  const outParser = new RtspStreamParser({
+    message: (m) => {
+      if (m.head.kind === 'request') captured.push({ method: m.head.method, url: stripCredentials(m.head.uri) });
+    },
+    interleaved: () => undefined,
+    error: () => undefined,
+  });
+  const steps: { e: CaptureEvent; requestsBefore: number; newRequests: CapturedRequest[] }[] = [];
+  for (const e of mine) {
+    const before = captured.length;
+    if (e.type === 'data' && e.direction === 'out') outParser.push(e.bytes);
+    steps.push({ e, requestsBefore: before, newRequests: captured.slice(before) });
+  }
+  const url = captured[0]?.url;
+  if (!url) throw new ProtocolError('CAPTURE_BAD_FILE', 'the capture holds no RTSP request from the client');
+
+  const result: ReplayResult = { url, frames: 0, warnings: [], endReason: 'capture-end', error: undefined, requests: [], tracks: [] };
+  let clock = open.timeMs;
+  let deadline = Infinity;
+  let ended = false;
+  let stopped = false;
+  const written = new RtspStreamParser({
+    message: (m) => {
+      if (m.head.kind === 'request') result.requests.push(`${m.head.method} ${stripCredentials(m.head.uri)}`);
+    },
+    interleaved: () => undefined,
+    error: () => undefined,
+  });
+  const session: RtspSession = new RtspSession(
+    url,
+    {
+      write: (bytes) => written.push(bytes),
+      connect: () => queueMicrotask(() => session.connected(clock)),
+      frame: (f) => {
+        if (stopped) return;
+        result.frames++;
+        o.onFrame?.(f);
+        if (o.maxFrames !== undefined && result.frames >= o.maxFrames) stopped = true;
+      },
+      warning: (w) => {
+        result.warnings.push(w);
+        o.onWarning?.(w);
+      },
+      deadline: (at) => (deadline = at),
+      end: (reason, error) => {
+        ended = true;
+        result.endReason = reason;
+        result.error = error;
+      },
+    },
+    { ...o, username: 'replay', password: 'replay' },
+  );
+
+  // Verbs run concurrently with the feed; their rejections are the session's error (already recorded).
+  const pendingVerbs = new Set<Promise<unknown>>();
+  const run = (p: Promise<unknown>): void => {
+    const q = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    pendingVerbs.add(q);
+    void q.then(() => pendingVerbs.delete(q));
+  };
+  let described = false;
+  const setupUrls = new Set<string>();
+  /** Waits (bounded) for the verbs in flight: the live client awaited each before the next. */
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 200 && pendingVerbs.size > 0 && !ended; i++) await yieldTurn();
+  };
+  const startVerb = async (r: CapturedRequest): Promise<void> => {
+    if (ended) return;
+    switch (r.method) {
+      case 'OPTIONS':
+      case 'DESCRIBE':
+        if (!described) {
+          described = true;
+          run(session.describe(clock));
+        }
+        return;
+      case 'SETUP': {
+        if (setupUrls.has(r.url)) return; // the same SETUP again: an auth retry
+        setupUrls.add(r.url);
+        await settle();
+        const tracks = session.description?.tracks ?? [];
+        const t = tracks.find((x) => x.control === r.url) ?? tracks.find((x) => r.url.endsWith(x.media.control ?? '\u0000'));
+        if (t) {
+          result.tracks.push(t.index);
+          run(session.setup(t.index, clock));
+        }
+        return;
+      }
+      case 'PLAY':
+        await settle();
+        if (session.state === 'ready' || session.state === 'paused') run(session.play(clock));
+        return;
+      case 'PAUSE':
+        await settle();
+        if (session.state === 'playing') run(session.pause(clock));
+        return;
+      case 'TEARDOWN':
+        run(session.teardown(clock));
+        return;
+      default:
+        // Keepalives and answers come from the session's own timers.
+        return;
+    }
+  };
+
+  const advanceTo = (t: number): void => {
+    while (!ended && deadline <= t) {
+      clock = Math.max(clock, deadline);
+      session.tick(clock);
+    }
+    clock = Math.max(clock, t);
+  };
+
+  for (const { e, requestsBefore, newRequests } of steps) {
+    // After maxFrames the feed goes on (frames are no longer delivered), as the live session went on
+    // receiving until its TEARDOWN was answered.
+    if (ended) break;
+    if (e.type === 'open') continue;
+    advanceTo(e.timeMs);
+    if (e.type === 'data' && e.direction === 'out') {
+      for (const r of newRequests) await startVerb(r);
+      continue;
+    }
+    if (e.type === 'data') {
+      // The server answered requests the live client had sent: wait until ours are out too.
+      for (let spins = 0; result.requests.length < requestsBefore && !ended && spins < 1000; spins++) {
+        if (pendingVerbs.size > 0) await yieldTurn();
+        else if (deadline <= e.timeMs + 10_000) advanceTo(deadline);
+        else break;
+      }
+      session.receive(e.bytes, e.timeMs);
+      if (pendingVerbs.size > 0) await yieldTurn();
+      continue;
+    }
+    if (e.type === 'gap') {
+      result.warnings.push(new ProtocolError('CAPTURE_BAD_FILE', `${e.bytes} bytes missing from the capture`, { context: { direction: e.direction } }));
+      continue;
+    }
+    if (e.type === 'close') session.disconnected(e.timeMs);
+  }
+  for (let i = 0; i < 100 && pendingVerbs.size > 0 && !ended; i++) await yieldTurn();
+  if (!ended) {
+    // The capture ends here: close the session without more I/O.
+    session.fail(new ProtocolError('CONNECTION_CLOSED', 'end of capture', { context: { url } }));
+    result.endReason = 'capture-end';
+    result.error = undefined;
+  }
+  return result;
+}
