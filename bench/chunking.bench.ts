@@ -18,7 +18,10 @@ const SIZE = 1024 * 1024;
 function multipartStream(): Buffer {
   const body = randomBytes(SIZE, xorshift32(77));
   const near = Buffer.from('\r\n--myboundar', 'latin1'); // near misses keep the delimiter search busy
-  for (let i = 0; i + near.length < SIZE; i += 4093) near.copy(body, i);
+  for (let i = 0; i + near.length < SIZE; i += 4093) {
+    near.copy(body, i);
+    body[i + near.length] = 0x58; // 'X': never completes the boundary
+  }
   return Buffer.concat([Buffer.from('--myboundary\r\nContent-Type: image/jpeg\r\n\r\n'), body, Buffer.from('\r\n--myboundary\r\n')]);
 }
 

@@ -1,11 +1,11 @@
 import { describe, it } from 'vitest';
 import fc from 'fast-check';
 import { ByteQueue } from '../../src/bytes/byte-queue.js';
-import { PROP_RUNS, splitAt } from '../support/prop.js';
+import { PROP_RUNS, splitAt, PROP_TIMEOUT, assertProp } from '../support/prop.js';
 
-describe('ByteQueue properties', () => {
-  it('behaves like one flat buffer under any chunking (model test)', () => {
-    fc.assert(
+describe('ByteQueue properties', { timeout: PROP_TIMEOUT }, () => {
+  it('behaves like one flat buffer under any chunking (model test)', async () => {
+    await assertProp(
       fc.property(
         fc.uint8Array({ minLength: 0, maxLength: 200 }),
         fc.array(fc.nat(200), { maxLength: 12 }),

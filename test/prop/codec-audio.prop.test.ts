@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PROP_RUNS } from '../support/prop.js';
+import { PROP_RUNS, PROP_TIMEOUT, assertProp } from '../support/prop.js';
 import { AacDepacketizer } from '../../src/codec/aac/depacketizer.js';
 import { AacPacketizer } from '../../src/codec/aac/packetizer.js';
 import { G711Depacketizer, type AudioAccessUnit } from '../../src/codec/g711/depacketizer.js';
@@ -18,9 +18,9 @@ function feed(d: Depacketizer, packets: Uint8Array[]): void {
 
 const raw = adtsFrames(AAC_CORPUS).map((f) => f.raw).slice(0, 40);
 
-describe('AAC (RFC 3640) properties', () => {
-  it('any payload size and grouping round trips; random drops give only whole original frames at their timestamps', () => {
-    fc.assert(
+describe('AAC (RFC 3640) properties', { timeout: PROP_TIMEOUT }, () => {
+  it('any payload size and grouping round trips; random drops give only whole original frames at their timestamps', async () => {
+    await assertProp(
       fc.property(fc.integer({ min: 5, max: 3000 }), fc.integer({ min: 1, max: 20 }), fc.array(fc.nat(), { maxLength: 8 }), (max, group, drops) => {
         const packets = new AacPacketizer({ maxPayloadSize: max, maxFramesPerPacket: group, initialSequenceNumber: 65530 }).packetize(raw, 5000);
         const units: AudioAccessUnit[] = [];
@@ -44,8 +44,8 @@ describe('AAC (RFC 3640) properties', () => {
     );
   });
 
-  it('random bytes give only typed errors', () => {
-    fc.assert(
+  it('random bytes give only typed errors', async () => {
+    await assertProp(
       fc.property(fc.array(fc.uint8Array({ maxLength: 100 }), { maxLength: 40 }), fc.boolean(), (payloads, marker) => {
         const errors: unknown[] = [];
         let bytes = 0;
@@ -60,9 +60,9 @@ describe('AAC (RFC 3640) properties', () => {
   });
 });
 
-describe('G.711 properties', () => {
-  it('any packet size round trips; drops lose exactly the dropped packets and flag a discontinuity', () => {
-    fc.assert(
+describe('G.711 properties', { timeout: PROP_TIMEOUT }, () => {
+  it('any packet size round trips; drops lose exactly the dropped packets and flag a discontinuity', async () => {
+    await assertProp(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 4000 }), fc.integer({ min: 1, max: 500 }), fc.array(fc.nat(), { maxLength: 5 }), (samples, spp, drops) => {
         const packets = new G711Packetizer({ samplesPerPacket: spp, initialSequenceNumber: 65535 }).packetize(samples, 0);
         const dropSet = new Set(drops.map((x) => x % packets.length));

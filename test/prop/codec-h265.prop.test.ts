@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PROP_RUNS } from '../support/prop.js';
+import { PROP_RUNS, PROP_TIMEOUT, assertProp } from '../support/prop.js';
 import { H265Depacketizer } from '../../src/codec/h265/depacketizer.js';
 import { H265Packetizer } from '../../src/codec/h265/packetizer.js';
 import { RtpPacketView, RtpStatus } from '../../src/rtp/rtp-packet.js';
@@ -29,9 +29,9 @@ function packetizeAll(aus: Uint8Array[][], max: number, aggregate: boolean): { p
   return { packets: aus.flatMap((au, i) => p.packetize(au, ts[i]!)), ts };
 }
 
-describe('H.265 RTP properties', () => {
-  it('packetize -> depacketize is the identity for any NAL and payload sizes', () => {
-    fc.assert(
+describe('H.265 RTP properties', { timeout: PROP_TIMEOUT }, () => {
+  it('packetize -> depacketize is the identity for any NAL and payload sizes', async () => {
+    await assertProp(
       fc.property(fc.array(auArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: 4, max: 4000 }), fc.boolean(), fc.boolean(), (aus, max, aggregate, marker) => {
         const { packets, ts } = packetizeAll(aus, max, aggregate);
         if (!marker) for (const p of packets) p[1] = p[1]! & 0x7f;
@@ -49,9 +49,9 @@ describe('H.265 RTP properties', () => {
     );
   });
 
-  it('random drops give only whole original units (drop) or whole original NALs (flag)', () => {
+  it('random drops give only whole original units (drop) or whole original NALs (flag)', async () => {
     const corpus = corpusH265AccessUnits().slice(0, 30);
-    fc.assert(
+    await assertProp(
       fc.property(fc.integer({ min: 50, max: 3000 }), fc.array(fc.nat(), { maxLength: 12 }), fc.constantFrom('drop' as const, 'flag' as const), (max, drops, lossMode) => {
         const { packets, ts } = packetizeAll(corpus, max, true);
         const dropSet = new Set(drops.map((x) => 1 + (x % (packets.length - 2))));
@@ -75,9 +75,9 @@ describe('H.265 RTP properties', () => {
     );
   });
 
-  it('random and mutated packets give only typed errors and bounded units', () => {
+  it('random and mutated packets give only typed errors and bounded units', async () => {
     const { packets } = packetizeAll(corpusH265AccessUnits().slice(0, 5), 700, true);
-    fc.assert(
+    await assertProp(
       fc.property(
         fc.array(
           fc.oneof(

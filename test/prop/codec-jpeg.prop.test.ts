@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PROP_RUNS } from '../support/prop.js';
+import { PROP_RUNS, PROP_TIMEOUT, assertProp } from '../support/prop.js';
 import { JpegDepacketizer } from '../../src/codec/jpeg/depacketizer.js';
 import { JpegPacketizer, parseJpegForRtp } from '../../src/codec/jpeg/packetizer.js';
 import { RtpPacketView, RtpStatus } from '../../src/rtp/rtp-packet.js';
@@ -17,9 +17,9 @@ function feed(d: JpegDepacketizer, packets: Uint8Array[]): void {
   for (const p of packets) if (v.parse(p) === RtpStatus.Ok) d.pushPayload(v.data, v.payloadOffset, v.payloadOffset + v.payloadLength, v.timestamp, v.marker, v.sequenceNumber);
 }
 
-describe('RFC 2435 properties', () => {
-  it('any payload size round trips; random drops give whole frames (drop) or true prefixes flagged (flag)', () => {
-    fc.assert(
+describe('RFC 2435 properties', { timeout: PROP_TIMEOUT }, () => {
+  it('any payload size round trips; random drops give whole frames (drop) or true prefixes flagged (flag)', async () => {
+    await assertProp(
       fc.property(fc.integer({ min: 273, max: 9000 }), fc.constantFrom(128, 200, 255), fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom('drop' as const, 'flag' as const), (max, q, drops, lossMode) => {
         const p = new JpegPacketizer({ maxPayloadSize: max, q, initialSequenceNumber: 65530 });
         const packets = JPEGS.flatMap((j, i) => p.packetize(j, i * 3000));
@@ -42,9 +42,9 @@ describe('RFC 2435 properties', () => {
     );
   });
 
-  it('random and mutated packets give only typed errors and bounded frames', () => {
+  it('random and mutated packets give only typed errors and bounded frames', async () => {
     const packets = new JpegPacketizer({ maxPayloadSize: 700 }).packetize(JPEGS[0]!, 0);
-    fc.assert(
+    await assertProp(
       fc.property(
         fc.array(
           fc.oneof(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { PROP_RUNS, splitAt } from '../support/prop.js';
+import { PROP_RUNS, splitAt, PROP_TIMEOUT, assertProp } from '../support/prop.js';
 import { muxDh, muxDhav, type MuxFrame } from '../support/dh-mux.js';
 import { demux, digest } from '../dh/helpers.js';
 import { DhDemuxer } from '../../src/dh/dh-demuxer.js';
@@ -51,9 +51,9 @@ function build(s: { frames: MuxFrame[]; fmt: 'dh' | 'dhav'; preamble: boolean; f
   return muxDhav(s.frames, { fileHeader: s.fileHeader, padAfter: new Map([[0, 33]]) });
 }
 
-describe('DH/DHAV properties', () => {
-  it('mux -> demux round trip (DH, DHAV and auto)', () => {
-    fc.assert(
+describe('DH/DHAV properties', { timeout: PROP_TIMEOUT }, () => {
+  it('mux -> demux round trip (DH, DHAV and auto)', async () => {
+    await assertProp(
       fc.property(streamArb, (s) => {
         const bytes = build(s);
         for (const kind of [s.fmt, 'auto'] as const) {
@@ -68,8 +68,8 @@ describe('DH/DHAV properties', () => {
     );
   });
 
-  it('any chunking gives identical output (also with garbage in between)', () => {
-    fc.assert(
+  it('any chunking gives identical output (also with garbage in between)', async () => {
+    await assertProp(
       fc.property(streamArb, fc.uint8Array({ maxLength: 40 }), fc.array(fc.nat(), { maxLength: 12 }), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 3 }), (s, junk, cuts, mutations) => {
         const clean = build(s);
         const mid = Math.floor(clean.length / 2);
@@ -85,7 +85,7 @@ describe('DH/DHAV properties', () => {
     );
   });
 
-  it('split at every offset for a small stream', () => {
+  it('split at every offset for a small stream', async () => {
     const frames: MuxFrame[] = [
       { kind: 'video', payload: H264.subarray(0, 60), videoType: 2, dhavVideoCodec: 2, frameType: 1, sequence: 1, pieces: 2 },
       { kind: 'audio', payload: ALAW.subarray(0, 40), audioType: 8, dhavAudioCodec: 14, sequence: 2 },
@@ -99,9 +99,9 @@ describe('DH/DHAV properties', () => {
     }
   });
 
-  it('random and mutated bytes: only ProtocolError events, no throw, bounded buffering', () => {
+  it('random and mutated bytes: only ProtocolError events, no throw, bounded buffering', async () => {
     const cap = 4096;
-    fc.assert(
+    await assertProp(
       fc.property(
         streamArb,
         fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 20 }),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PROP_RUNS, splitAt } from '../support/prop.js';
+import { PROP_RUNS, splitAt, PROP_TIMEOUT, assertProp } from '../support/prop.js';
 import { run } from '../support/http-response.js';
 
 const eol = fc.constantFrom('\r\n', '\n');
@@ -68,9 +68,9 @@ function mutate(bytes: Buffer, ops: { kind: number; at: number; value: number; l
 
 const ops = fc.array(fc.record({ kind: fc.nat(4), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }), len: fc.nat(40) }), { minLength: 1, maxLength: 4 });
 
-describe('HttpResponseParser properties', () => {
-  it('any chunking gives the same head, body, end (valid responses)', () => {
-    fc.assert(
+describe('HttpResponseParser properties', { timeout: PROP_TIMEOUT }, () => {
+  it('any chunking gives the same head, body, end (valid responses)', async () => {
+    await assertProp(
       fc.property(response, cuts, fc.boolean(), ({ bytes, body }, cutPoints, bytewise) => {
         const whole = run([bytes]);
         expect(whole.error).toBeUndefined();
@@ -83,8 +83,8 @@ describe('HttpResponseParser properties', () => {
     );
   });
 
-  it('mutated input: only ProtocolErrors, the same outcome (incl. error code and offset) under any chunking, bounded', () => {
-    fc.assert(
+  it('mutated input: only ProtocolErrors, the same outcome (incl. error code and offset) under any chunking, bounded', async () => {
+    await assertProp(
       fc.property(response, ops, cuts, fc.boolean(), ({ bytes }, mutations, cutPoints, eof) => {
         const bad = mutate(bytes, mutations);
         const opts = { maxHeadSize: 256, maxBodySize: 200, maxHeaderCount: 8 };

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { ProtocolError } from '../../src/errors.js';
 import { encodeInterleaved, encodeRequest, encodeResponse } from '../../src/rtsp/encode.js';
 import { RtspStreamParser, type RtspParserOptions } from '../../src/rtsp/rtsp-parser.js';
-import { PROP_RUNS, splitAt } from '../support/prop.js';
+import { PROP_RUNS, splitAt, PROP_TIMEOUT, assertProp } from '../support/prop.js';
 
 type Unit =
   | { kind: 'frame'; channel: number; payload: Uint8Array }
@@ -105,9 +105,9 @@ function parseRanges(chunks: Uint8Array[]): string[] {
   return events;
 }
 
-describe('RtspStreamParser properties', () => {
-  it('build -> parse round trip under any chunking: frames mixed with responses and server requests', () => {
-    fc.assert(
+describe('RtspStreamParser properties', { timeout: PROP_TIMEOUT }, () => {
+  it('build -> parse round trip under any chunking: frames mixed with responses and server requests', async () => {
+    await assertProp(
       fc.property(fc.array(unit, { maxLength: 12 }), fc.array(fc.nat(3000), { maxLength: 16 }), (units, cuts) => {
         const bytes = Buffer.concat(units.map(encode));
         const copy = Buffer.from(bytes);
@@ -120,8 +120,8 @@ describe('RtspStreamParser properties', () => {
     );
   });
 
-  it('the interleavedRange sink gives the same units, each range intact until the next push', () => {
-    fc.assert(
+  it('the interleavedRange sink gives the same units, each range intact until the next push', async () => {
+    await assertProp(
       fc.property(fc.array(unit, { maxLength: 12 }), fc.array(fc.nat(3000), { maxLength: 16 }), (units, cuts) => {
         const bytes = Buffer.concat(units.map(encode));
         expect(parseRanges(splitAt(bytes, cuts))).toEqual(units.map(expected));
@@ -130,8 +130,8 @@ describe('RtspStreamParser properties', () => {
     );
   });
 
-  it('1-byte chunks give exactly the whole-buffer output', () => {
-    fc.assert(
+  it('1-byte chunks give exactly the whole-buffer output', async () => {
+    await assertProp(
       fc.property(fc.array(unit, { maxLength: 5 }), (units) => {
         const bytes = Buffer.concat(units.map(encode));
         expect(parse(Array.from(bytes, (b) => Uint8Array.of(b))).events).toEqual(parse([bytes]).events);
@@ -140,10 +140,10 @@ describe('RtspStreamParser properties', () => {
     );
   });
 
-  it('garbage between units is reported as RTSP_RESYNC and every unit after it is still found', () => {
+  it('garbage between units is reported as RTSP_RESYNC and every unit after it is still found', async () => {
     // Garbage without '$', 'R' or CR/LF cannot be mistaken for a unit start.
     const junk = fc.uint8Array({ minLength: 1, maxLength: 40 }).map((g) => g.map((b) => (b === 0x24 || b === 0x52 || b === 0x0a || b === 0x0d || (b >= 0x41 && b <= 0x5a) ? 0x7e : b)));
-    fc.assert(
+    await assertProp(
       // Resync targets are '$' and 'RTSP/' (a server request right after garbage is skipped too).
       fc.property(fc.array(fc.tuple(junk, unit.filter((u) => u.kind !== 'request')), { minLength: 1, maxLength: 6 }), fc.array(fc.nat(2000), { maxLength: 8 }), (pairs, cuts) => {
         const bytes = Buffer.concat(pairs.flatMap(([g, u]) => [Buffer.from(g), encode(u)]));
@@ -156,7 +156,7 @@ describe('RtspStreamParser properties', () => {
     );
   });
 
-  it('random and mutated bytes: only ProtocolErrors, terminates, outputs bounded, same under chunking', () => {
+  it('random and mutated bytes: only ProtocolErrors, terminates, outputs bounded, same under chunking', async () => {
     const opts: RtspParserOptions = { maxHeadSize: 512, maxBodySize: 256, maxInterleavedSize: 300, maxHeaderCount: 8 };
     const mutated = fc
       .tuple(fc.array(unit, { minLength: 1, maxLength: 6 }), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 8 }))
@@ -165,7 +165,7 @@ describe('RtspStreamParser properties', () => {
         for (const [i, v] of muts) if (b.length) b[i % b.length] = v;
         return b;
       });
-    fc.assert(
+    await assertProp(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 800 }), mutated), fc.array(fc.nat(1000), { maxLength: 6 }), (bytes, cuts) => {
         const whole = parse([bytes], opts);
         for (const e of whole.errors) expect(e).toBeInstanceOf(ProtocolError);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ProtocolError } from '../../src/errors.js';
 import { HeadParser, parseHead } from '../../src/message/head-parser.js';
-import { PROP_RUNS, splitAt } from '../support/prop.js';
+import { PROP_RUNS, splitAt, PROP_TIMEOUT, assertProp } from '../support/prop.js';
 
 const tokenChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!#'.split(''));
 const headerName = fc.stringOf(tokenChar, { minLength: 1, maxLength: 16 });
@@ -29,9 +29,9 @@ function build(h: Head): Buffer {
   return Buffer.from(s + h.endEol, 'latin1');
 }
 
-describe('message head properties', () => {
-  it('build -> parse round trips (mixed line ends, trailing whitespace, repeated names)', () => {
-    fc.assert(
+describe('message head properties', { timeout: PROP_TIMEOUT }, () => {
+  it('build -> parse round trips (mixed line ends, trailing whitespace, repeated names)', async () => {
+    await assertProp(
       fc.property(head, (h) => {
         const parsed = parseHead(build(h));
         expect(parsed).toMatchObject({ kind: 'response', status: h.status, protocol: h.proto, reason: h.reason });
@@ -42,8 +42,8 @@ describe('message head properties', () => {
     );
   });
 
-  it('HeadParser gives the same head and rest under any chunking (incl. 1-byte)', () => {
-    fc.assert(
+  it('HeadParser gives the same head and rest under any chunking (incl. 1-byte)', async () => {
+    await assertProp(
       fc.property(head, fc.uint8Array({ maxLength: 20 }), fc.array(fc.nat(600), { maxLength: 8 }), fc.boolean(), (h, rest, cuts, bytewise) => {
         const bytes = Buffer.concat([build(h), rest]);
         const chunks = bytewise ? Array.from(bytes, (b) => Uint8Array.of(b)) : splitAt(bytes, cuts);
@@ -62,8 +62,8 @@ describe('message head properties', () => {
     );
   });
 
-  it('random bytes give a head or a ProtocolError, nothing else', () => {
-    fc.assert(
+  it('random bytes give a head or a ProtocolError, nothing else', async () => {
+    await assertProp(
       fc.property(
         fc.oneof(
           fc.uint8Array({ maxLength: 300 }),

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { MultipartParser } from '../../src/multipart/multipart-parser.js';
 import { ProtocolError } from '../../src/errors.js';
 import { buildMultipart, type BuildOptions, type BuildPart } from '../support/multipart-build.js';
-import { PROP_RUNS, splitAt } from '../support/prop.js';
+import { PROP_RUNS, splitAt, PROP_TIMEOUT, assertProp } from '../support/prop.js';
 
 const TCHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+=';
 const boundaryArb = fc
@@ -79,9 +79,9 @@ function run(chunks: Uint8Array[], boundary: string, opts = {}): { bodies: strin
   return { bodies, errors };
 }
 
-describe('multipart properties', () => {
-  it('build -> parse round trip, the same under any chunking and in 1-byte chunks', () => {
-    fc.assert(
+describe('multipart properties', { timeout: PROP_TIMEOUT }, () => {
+  it('build -> parse round trip, the same under any chunking and in 1-byte chunks', async () => {
+    await assertProp(
       fc.property(caseArb, fc.array(fc.nat(), { maxLength: 12 }), ({ boundary, parts, opts }, cuts) => {
         const stream = buildMultipart(parts, opts);
         const copy = Buffer.from(stream);
@@ -117,9 +117,9 @@ describe('multipart properties', () => {
     p.end();
   }
 
-  it('mutated streams give only typed errors and stay bounded', () => {
+  it('mutated streams give only typed errors and stay bounded', async () => {
     const mutation = fc.record({ at: fc.nat(), kind: fc.constantFrom('flip', 'delete', 'insert'), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) });
-    fc.assert(
+    await assertProp(
       fc.property(caseArb, fc.array(mutation, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), ({ boundary, parts, opts }, muts, cuts) => {
         let s = buildMultipart(parts, opts);
         for (const m of muts) {
@@ -134,7 +134,7 @@ describe('multipart properties', () => {
     );
   });
 
-  it('mutated streams: the same parts, error codes and error offsets under any chunking', () => {
+  it('mutated streams: the same parts, error codes and error offsets under any chunking', async () => {
     const mutation = fc.record({ at: fc.nat(), kind: fc.constantFrom('flip', 'delete', 'insert'), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) });
     const outcome = (chunks: Uint8Array[], boundary: string, o: object): string[] => {
       const out: string[] = [];
@@ -143,7 +143,7 @@ describe('multipart properties', () => {
       p.end();
       return out;
     };
-    fc.assert(
+    await assertProp(
       fc.property(caseArb, fc.array(mutation, { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), fc.constantFrom({}, { ...caps, maxPreamble: 64 }), ({ boundary, parts, opts }, muts, cuts, o) => {
         let s = buildMultipart(parts, opts);
         for (const m of muts) {
@@ -159,8 +159,8 @@ describe('multipart properties', () => {
     );
   });
 
-  it('random bytes give only typed errors and stay bounded', () => {
-    fc.assert(
+  it('random bytes give only typed errors and stay bounded', async () => {
+    await assertProp(
       fc.property(boundaryArb, fc.array(fc.oneof(fc.uint8Array({ maxLength: 3000 }), fc.constantFrom('--', '\r\n', 'Content-Length: 5\r\n', '\r\n\r\n').map((x) => Buffer.from(x))), { maxLength: 10 }), (boundary, pieces) => {
         const withDelims = pieces.map((p, i) => (i % 3 === 1 ? Buffer.concat([Buffer.from(`\r\n--${boundary}\r\n`), p]) : p));
         checkBounded(withDelims, boundary);

@@ -5,7 +5,7 @@ import { formatRange, formatScale, formatSpeed, parseRangeHeader, parseScale, pa
 import { parseRtpInfo } from '../../src/rtsp/headers.js';
 import { ONVIF_REPLAY_PROFILE, parseOnvifReplay, withOnvifReplay } from '../../src/rtp/onvif-replay.js';
 import { RtpPacketView, RtpStatus, buildRtpPacket } from '../../src/rtp/rtp-packet.js';
-import { PROP_RUNS } from '../support/prop.js';
+import { PROP_RUNS, PROP_TIMEOUT, assertProp } from '../support/prop.js';
 
 /** Runs `f`; true when it returned or threw a ProtocolError, false on any other throw. */
 function valueOrProtocolError(f: () => unknown): boolean {
@@ -45,9 +45,9 @@ function mutated(valid: fc.Arbitrary<string>): fc.Arbitrary<string> {
   );
 }
 
-describe('playback parser properties', () => {
-  it('Range: format -> parse round trips', () => {
-    fc.assert(
+describe('playback parser properties', { timeout: PROP_TIMEOUT }, () => {
+  it('Range: format -> parse round trips', async () => {
+    await assertProp(
       fc.property(ranges, fc.option(ms, { nil: undefined }), (r, time) => {
         const h = parseRangeHeader(formatRange(r, time));
         const same = JSON.stringify(h.range) === JSON.stringify(r);
@@ -57,13 +57,13 @@ describe('playback parser properties', () => {
     );
   });
 
-  it('Range, Scale, Speed, RTP-Info: random and mutated text gives values or ProtocolErrors only', () => {
+  it('Range, Scale, Speed, RTP-Info: random and mutated text gives values or ProtocolErrors only', async () => {
     const valid = ranges.map((r) => formatRange(r));
-    fc.assert(
+    await assertProp(
       fc.property(mutated(valid), (s) => valueOrProtocolError(() => parseRangeHeader(s)) && valueOrProtocolError(() => parseScale(s)) && valueOrProtocolError(() => parseSpeed(s))),
       { numRuns: PROP_RUNS * 10 },
     );
-    fc.assert(
+    await assertProp(
       fc.property(mutated(fc.constant('url=rtsp://h/a/trackID=0;seq=12;rtptime=345,url=trackID=1;seq=1')), (s) => {
         const entries = parseRtpInfo(s);
         return entries.every((e) => (e.seq === undefined || (e.seq >= 0 && e.seq <= 0xffff)) && (e.rtptime === undefined || (e.rtptime >= 0 && e.rtptime <= 0xffffffff)));
@@ -72,16 +72,16 @@ describe('playback parser properties', () => {
     );
   });
 
-  it('Scale and Speed round trip at 6 decimals', () => {
+  it('Scale and Speed round trip at 6 decimals', async () => {
     const dec = fc.integer({ min: 1, max: 1_000_000_000 }).map((n) => n / 1_000_000);
-    fc.assert(
+    await assertProp(
       fc.property(dec, fc.boolean(), (n, neg) => parseScale(formatScale(neg ? -n : n)) === (neg ? -n : n) && parseSpeed(formatSpeed(n)) === n),
       { numRuns: PROP_RUNS * 5 },
     );
   });
 
-  it('ONVIF replay: build -> parse round trips; random extension bytes give values or ProtocolErrors', () => {
-    fc.assert(
+  it('ONVIF replay: build -> parse round trips; random extension bytes give values or ProtocolErrors', async () => {
+    await assertProp(
       fc.property(
         fc.integer({ min: 0, max: Date.UTC(2035, 0, 1) }),
         fc.boolean(),
@@ -116,7 +116,7 @@ describe('playback parser properties', () => {
       ),
       { numRuns: PROP_RUNS * 5 },
     );
-    fc.assert(
+    await assertProp(
       fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(70), fc.nat(70), (bytes, off, len) =>
         valueOrProtocolError(() => {
           const r = parseOnvifReplay(ONVIF_REPLAY_PROFILE, bytes, off, len);

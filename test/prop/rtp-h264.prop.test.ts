@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PROP_RUNS } from '../support/prop.js';
+import { PROP_RUNS, PROP_TIMEOUT, assertProp } from '../support/prop.js';
 import { H264Depacketizer } from '../../src/codec/h264/depacketizer.js';
 import { H264Packetizer } from '../../src/codec/h264/packetizer.js';
 import { RtpPacketView, RtpStatus } from '../../src/rtp/rtp-packet.js';
@@ -33,9 +33,9 @@ function packetizeAll(aus: Uint8Array[][], max: number, stapA: boolean): { packe
   return { packets: aus.flatMap((au, i) => p.packetize(au, ts[i]!)), ts };
 }
 
-describe('H.264 RTP properties', () => {
-  it('packetize -> depacketize is the identity (random NAL sizes and payload sizes)', () => {
-    fc.assert(
+describe('H.264 RTP properties', { timeout: PROP_TIMEOUT }, () => {
+  it('packetize -> depacketize is the identity (random NAL sizes and payload sizes)', async () => {
+    await assertProp(
       fc.property(fc.array(auArb, { minLength: 1, maxLength: 5 }), fc.integer({ min: 3, max: 4000 }), fc.boolean(), fc.boolean(), (aus, max, stapA, marker) => {
         const { packets, ts } = packetizeAll(aus, max, stapA);
         if (!marker) for (const p of packets) p[1] = p[1]! & 0x7f; // FLIR: no marker bits at all
@@ -54,9 +54,9 @@ describe('H.264 RTP properties', () => {
     );
   });
 
-  it('random drops give only whole original units (drop) or whole original NALs (flag), never glued ones', () => {
+  it('random drops give only whole original units (drop) or whole original NALs (flag), never glued ones', async () => {
     const corpus = corpusAccessUnits().slice(0, 30);
-    fc.assert(
+    await assertProp(
       fc.property(fc.integer({ min: 50, max: 3000 }), fc.array(fc.nat(), { maxLength: 12 }), fc.constantFrom('drop' as const, 'flag' as const), (max, drops, lossMode) => {
         const { packets, ts } = packetizeAll(corpus, max, true);
         // The first and the last packet are kept: a loss before the first or after the last packet
@@ -83,10 +83,10 @@ describe('H.264 RTP properties', () => {
     );
   });
 
-  it('random and mutated packets give only typed errors, bounded output', () => {
+  it('random and mutated packets give only typed errors, bounded output', async () => {
     const corpus = corpusAccessUnits().slice(0, 5);
     const { packets } = packetizeAll(corpus, 700, true);
-    fc.assert(
+    await assertProp(
       fc.property(
         fc.array(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.tuple(fc.nat(packets.length - 1), fc.nat(), fc.integer({ min: 0, max: 255 })).map(([i, at, v]) => {
           const p = packets[i]!.slice();
@@ -106,8 +106,8 @@ describe('H.264 RTP properties', () => {
     );
   });
 
-  it('RtpPacketView never throws on arbitrary bytes and keeps offsets in range', () => {
-    fc.assert(
+  it('RtpPacketView never throws on arbitrary bytes and keeps offsets in range', async () => {
+    await assertProp(
       fc.property(fc.uint8Array({ maxLength: 80 }), (b) => {
         const v = new RtpPacketView();
         if (v.parse(b) === RtpStatus.Ok) {
