@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   dump: () => import('./commands/dump.js'),
   replay: () => import('./commands/replay.js'),
   recordings: () => import('./commands/recordings.js'),
+  talk: () => import('./commands/talk.js'),
 };
 
 /** Exit statuses of every command (README "Command line"). */

@@ -313,7 +313,9 @@ export class Backchannel {
     const require = [...new Set([...(options.require ?? []), BACKCHANNEL_REQUIREMENT])];
     // Nothing comes back on a talk-only session: the receive timeouts would end it.
     const { talkTransport, codecs, packetMs, senderReportIntervalMs, maxBufferedMs, ...clientOptions } = options;
-    const client = new RtspClient(url, { idleTimeoutMs: 0, frameTimeoutMs: 0, ...clientOptions, require });
+    // The control connection's mode is 'tcp': the talk track's own transport is set up below, and
+    // 'auto' would take the silence of a talk-only session for a blocked UDP path.
+    const client = new RtspClient(url, { idleTimeoutMs: 0, frameTimeoutMs: 0, ...clientOptions, transport: 'tcp', require });
     try {
       const desc = await client.describe();
       const track = desc.tracks.find((t) => t.type === 'audio' && t.media.direction === 'sendonly');
