@@ -23,7 +23,9 @@ export { redactUrl } from './rtsp/url.js';
 
 // ---- HTTP camera client --------------------------------------------------------------------------
 export { CameraHttp, formatCameraTime } from './client/camera-http.js';
-export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer, MjpegPartErrorPolicy } from './client/camera-http.js';
+export type { CameraHttpOptions, HttpStream, MjpegFrame, MjpegStats, MjpegStream, DhStream, PlaybackControl, PlaybackSession, AudioChunk, PostAudioResult, StreamOptions, CgiAnswer, MjpegPartErrorPolicy, DhStreamOptions } from './client/camera-http.js';
+export type { FindRecordingsOptions, RecordingSearch } from './client/camera-recordings.js';
+export type { MediaFile, StoredFile, FindFileQuery } from './http/text/recordings.js';
 export { httpRequest, expectOk, throwIfCameraError } from './client/http-client.js';
 export type { HttpRequestOptions, HttpResponse } from './client/http-client.js';
 export type { CameraError } from './http/text/camera-text.js';
@@ -68,6 +70,9 @@ export { teeTap } from './capture/tee.js';
 export { replayCapture } from './capture/replay.js';
 export type { ReplayOptions, ReplayResult } from './capture/replay.js';
 export { captureForUrl } from './capture/file.js';
+// quirk policies and vendor profiles
+export { DEFAULT_POLICIES, PROFILES, resolvePolicies, sessionOptions, fingerprint } from './rtsp/policies.js';
+export type { QuirkPolicies, KeepaliveMethod, TeardownPolicy, ProfileName, Profile, CameraFacts, ProfileSuggestion } from './rtsp/policies.js';
 
 // ---- MP4 / QuickTime recording --------------------------------------------------------------------
 export { Mp4Writer, Mp4FileWriter, completeFragmentsLength } from './mp4/index.js';

@@ -86,6 +86,8 @@ export { parseHttpUrl, redactHttpUrl } from './http/url.js';
 export type { HttpUrl } from './http/url.js';
 export { parseKeyValueLines, parseKeyValues, isOk, parseCameraError, cameraErrorToProtocolError, parseRootParams, parseTable, CAMERA_ERROR_DETAILS } from './http/text/camera-text.js';
 export type { CameraError, RootParams, TableNode, TableValue } from './http/text/camera-text.js';
+export { parseFindNextFile, parseFinderCreate, parseStorageList, findFileParams } from './http/text/recordings.js';
+export type { MediaFile, StoredFile, FindFileQuery, FindNextFileResult } from './http/text/recordings.js';
 export { parseAttachLine, parseAttachText, decodeAttachPart } from './http/events/attach-events.js';
 export type { AttachEvent, AttachHeartbeat, AttachMessage, EventAction } from './http/events/attach-events.js';
 export { parseEventData, decodeEventDataPart, decodeIoStatus, parseFaceRects } from './http/events/eventdata.js';

@@ -1,4 +1,10 @@
-/** Tiny declarative argument parser for CLI commands: flags, valued options, positionals. */
+/**
+ * Tiny declarative argument parser for CLI commands: flags, valued options, positionals. Messages
+ * never echo a URL's password (arguments are shown through `shownArg`).
+ */
+import { shownArg } from './redact.js';
+
+/** A mistake on the command line: exit status 2. */
 export class UsageError extends Error {}
 
 export interface ArgSpec {
@@ -32,7 +38,7 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
       const v = eq > 0 ? raw.slice(eq + 1) : argv[++i];
       if (v === undefined) throw new UsageError(`${name} needs a value`);
       out.options.set(name, v);
-    } else if (raw.startsWith('-') && raw !== '-') throw new UsageError(`unknown option ${raw}`);
+    } else if (raw.startsWith('-') && raw !== '-') throw new UsageError(`unknown option ${shownArg(raw)}`);
     else out.positionals.push(raw);
   }
   return out;
@@ -43,6 +49,6 @@ export function numberOption(a: ParsedArgs, name: string): number | undefined {
   const v = a.options.get(name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a positive number, not '${v}'`);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a positive number, not '${shownArg(v)}'`);
   return n;
 }

@@ -1,6 +1,7 @@
 /**
- * Live progress line (on a TTY only: rewritten in place at most 4 times a second) and the final
- * summary shared by `record`, `mjpeg` and `demo`. Numbers only; URLs passed in are already redacted.
+ * Live progress line (on a TTY only: rewritten in place at most 4 times a second, cut to the terminal
+ * width so it never wraps) and the final summary shared by `record`, `mjpeg` and `demo`. Numbers only;
+ * URLs passed in are already redacted.
  */
 export interface ProgressStats {
   frames: number;
@@ -10,31 +11,61 @@ export interface ProgressStats {
   keyframes?: number;
 }
 
+export interface ProgressOut {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  /** Terminal width (a TTY's `columns`); 80 when unknown. */
+  columns?: number;
+}
+
 export class ProgressLine {
-  private readonly start = Date.now();
-  private lastDraw = 0;
+  private readonly start: number;
+  private lastDraw = -Infinity;
   private drawn = false;
 
   constructor(
-    private readonly out: NodeJS.WritableStream & { isTTY?: boolean },
+    private readonly out: ProgressOut,
     private readonly label: string,
-  ) {}
+    /** Injectable clock (tests). */
+    private readonly now: () => number = Date.now,
+  ) {
+    this.start = now();
+  }
 
-  /** Redraws the line when on a TTY and 250 ms have passed since the last draw. */
-  update(s: ProgressStats): void {
+  /** Redraws the line when on a TTY and 250 ms have passed since the last draw; `note` follows the label. */
+  update(s: ProgressStats, note = ''): void {
     if (!this.out.isTTY) return;
-    const now = Date.now();
+    const now = this.now();
     if (now - this.lastDraw < 250) return;
     this.lastDraw = now;
     this.drawn = true;
-    this.out.write(`\r\x1b[K${this.label} ${formatStats(s, (now - this.start) / 1000)}`);
+    const stats = formatStats(s, (now - this.start) / 1000);
+    this.out.write(`\r\x1b[K${fitLine(this.label, note ? `${note} ${stats}` : stats, this.out.columns ?? 80)}`);
   }
 
-  /** Clears the live line (if any) and writes the summary line. */
-  finish(s: ProgressStats, extra = ''): void {
+  /** Clears the live line (if any); with `summary`, writes the summary line. */
+  finish(s: ProgressStats, extra = '', summary = true): void {
     if (this.drawn) this.out.write('\r\x1b[K');
-    this.out.write(`${this.label} done: ${formatStats(s, (Date.now() - this.start) / 1000)}${extra ? ` ${extra}` : ''}\n`);
+    this.drawn = false;
+    if (summary) this.out.write(`${this.label} done: ${formatStats(s, (this.now() - this.start) / 1000)}${extra ? ` ${extra}` : ''}\n`);
   }
+}
+
+/**
+ * `label stats` in at most `columns - 1` characters (the last column would wrap on some terminals):
+ * the stats are kept whole when they fit and the label (a URL) is shortened in the middle with '…'.
+ */
+export function fitLine(label: string, stats: string, columns: number): string {
+  const width = Math.max(20, columns) - 1;
+  const full = `${label} ${stats}`;
+  if (full.length <= width) return full;
+  const room = width - stats.length - 1;
+  if (room >= 12) {
+    const head = Math.ceil((room - 1) / 2);
+    const tail = room - 1 - head;
+    return `${label.slice(0, head)}…${tail > 0 ? label.slice(-tail) : ''} ${stats}`;
+  }
+  return stats.slice(0, width);
 }
 
 export function formatStats(s: ProgressStats, seconds: number): string {

@@ -30,6 +30,8 @@ import { decodeEventDataPart, parseEventData, type EventDataStatus } from '../ht
 import { isOk, parseKeyValues, parseRootParams, parseTable, type RootParams, type TableNode } from '../http/text/camera-text.js';
 import { expectOk, httpRequest, throwIfCameraError, type HttpRequestOptions, type HttpResponse } from './http-client.js';
 import { parseHttpUrl } from '../http/url.js';
+import type { StoredFile } from '../http/text/recordings.js';
+import { downloadStoredFile, findRecordings, listStoredFiles, type FindRecordingsOptions, type RecordingSearch } from './camera-recordings.js';
 
 export interface CameraHttpOptions {
   /** Override the base URL's credentials. */
@@ -646,6 +648,21 @@ export class CameraHttp {
         },
       },
     };
+  }
+
+  /** WV-V series HTTP API V2.40 §4.11.5 mediaFileFind: see client/camera-recordings.ts. */
+  findRecordings(q: FindRecordingsOptions): Promise<RecordingSearch> {
+    return findRecordings(this, q);
+  }
+
+  /** IP Camera Standard API 5.0.0 §5.1.5 storagemanagement `action=list`. */
+  listStoredFiles(): Promise<StoredFile[]> {
+    return listStoredFiles(this);
+  }
+
+  /** IP Camera Standard API 5.0.0 §5.1.5 storagemanagement `action=download`: the file's bytes in `body`. */
+  downloadStoredFile(name: string): Promise<HttpResponse> {
+    return downloadStoredFile(this, name);
   }
 
   /** the WV-V series HTTP API V2.40 §4.3.4: audio as raw chunks (singlepart) or one chunk per part (multipart). */

@@ -9,20 +9,33 @@
  *   session effects: write -> socket (+ tap), deadline -> timer, end -> release everything
  */
 import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { ProtocolError } from '../errors.js';
 import { openSocket } from '../transport/connect.js';
 import { RtspSession, VERSION } from '../rtsp/session/session.js';
-import type { ConnectTarget, EndReason, PlayOptions, PlayResponse, RtspDescription, RtspFrame, RtspSessionOptions, RtspStats, RtspTrack, SessionState } from '../rtsp/session/types.js';
+import type { ConnectTarget, EndReason, PlayOptions, PlayResponse, RtspDescription, RtspFrame, RtspSessionOptions, RtspSessionSink, RtspStats, RtspTrack, SessionState, TrackTransport } from '../rtsp/session/types.js';
 import type { RtpPacketView } from '../rtp/rtp-packet.js';
 import type { RtcpPacket } from '../rtp/rtcp.js';
 import type { WireTap } from '../capture/tap.js';
 import { AsyncQueue } from './async-queue.js';
+import { openHttpTunnel } from '../transport/http-tunnel.js';
+import { ClientTransports, DEFAULT_UDP_TIMEOUT_MS, type TransportInfo, type TransportMode, type UdpOptions } from './transport-select.js';
 
 export { VERSION };
-export type { RtspDescription, RtspFrame, RtspStats, RtspTrack, EndReason, SessionState, PlayOptions, PlayResponse };
+export type { RtspDescription, RtspFrame, RtspStats, RtspTrack, EndReason, SessionState, PlayOptions, PlayResponse, TransportInfo, TransportMode, UdpOptions };
 
-export interface RtspClientOptions extends RtspSessionOptions {
+export interface RtspClientOptions extends Omit<RtspSessionOptions, 'transport'> {
+  /**
+   * How media travels (client/transport-select.ts): 'auto' (default: UDP, then TCP when the server
+   * refuses UDP or no RTP arrives within `udpTimeoutMs`), 'tcp', 'udp', 'multicast', 'http' (RTSP
+   * over an HTTP tunnel; HTTPS for rtsps:// URLs), or a function choosing per track.
+   */
+  transport?: TransportMode | ((track: RtspTrack) => TrackTransport);
+  /** UDP and multicast: port range, socket receive buffer, reorder window. */
+  udp?: UdpOptions;
+  /** 'auto': no RTP over UDP this long after PLAY switches to TCP (default 3000 ms, as gortsplib). */
+  udpTimeoutMs?: number;
   connectTimeoutMs?: number;
   signal?: AbortSignal;
   /** Frames buffered for a slow consumer before the socket is paused (default 256). */
@@ -48,6 +61,8 @@ export interface RtspClientEvents {
   stats: [stats: RtspStats];
   /** The session ended (see `endReason`, `endError`). */
   close: [];
+  /** The transport was chosen or changed ('auto' falling back to TCP), with the reason. */
+  transport: [info: TransportInfo];
 }
 
 /** Typed EventEmitter surface. */
@@ -62,8 +77,15 @@ let nextConnectionId = 1;
 
 export class RtspClient extends EventEmitter {
   readonly options: RtspClientOptions;
-  /** The sans-IO session this client drives. */
-  readonly rtsp: RtspSession;
+  private current: RtspSession;
+  /** Our RTCP SSRC (also in the NAT punch). */
+  private readonly ownSsrc: number;
+  private readonly url: string;
+  /** UDP/multicast sockets of the tracks (none over TCP). */
+  private readonly udp: ClientTransports;
+  private transportInfo: TransportInfo;
+  private sessionAt = Infinity;
+  private udpAt = Infinity;
   private sock: Socket | undefined;
   private sockId = 0;
   /** Settled when the current socket has emitted 'close' (its handle is gone). */
@@ -79,10 +101,60 @@ export class RtspClient extends EventEmitter {
   constructor(url: string, options: RtspClientOptions = {}) {
     super();
     this.options = options;
-    const tap = options.tap;
-    this.rtsp = new RtspSession(
-      url,
+    this.url = url;
+    const requested = typeof options.transport === 'string' ? options.transport : options.transport ? 'tcp' : 'auto';
+    this.transportInfo = { requested, used: requested === 'auto' ? 'udp' : requested, reason: 'requested' };
+    this.udp = new ClientTransports(
       {
+        rtp: (i, b, s, e, now) => this.current.receiveRtp(i, b, s, e, now),
+        rtcp: (i, b, s, e, now) => this.current.receiveRtcp(i, b, s, e, now),
+        warning: (e) => this.emit('warning', e),
+        schedule: (at) => {
+          if (at < this.udpAt) {
+            this.udpAt = at;
+            this.rearm();
+          }
+        },
+        now: () => Date.now(),
+      },
+      options.udp,
+    );
+    this.ownSsrc = options.ssrc ?? randomBytes(4).readUInt32BE(0);
+    this.current = this.newSession();
+    this.queue = new AsyncQueue<RtspFrame>(
+      options.frameQueueSize ?? 256,
+      (paused) => {
+        if (paused) this.sock?.pause();
+        else this.sock?.resume();
+        this.rtsp.setFlowPaused(paused, Date.now());
+      },
+      { maxBytes: options.frameQueueBytes ?? 64 * 1024 * 1024, sizeOf: (f) => f.data.byteLength, onReturn: () => void this.close() },
+    );
+    if (options.signal?.aborted) queueMicrotask(() => this.abort());
+    else options.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** The sans-IO session this client drives (a new one after 'auto' falls back to TCP). */
+  get rtsp(): RtspSession {
+    return this.current;
+  }
+
+  /** The transport in use and why (see TransportMode). */
+  get transport(): TransportInfo {
+    return { ...this.transportInfo };
+  }
+
+  /** Per-track UDP receive counters (reorder, duplicates, late, foreign senders); empty over TCP. */
+  get udpStats(): ReturnType<ClientTransports['stats']> {
+    return this.udp.stats();
+  }
+
+  private newSession(): RtspSession {
+    const options = this.options;
+    const tap = options.tap;
+    // Effects of a session replaced by a fallback are ignored (it is closed, its socket dropped).
+    const live = (): boolean => this.current === session;
+    const sink: RtspSessionSink = {
         write: (bytes) => {
           const sock = this.sock;
           if (!sock || sock.destroyed) return;
@@ -93,8 +165,15 @@ export class RtspClient extends EventEmitter {
         connect: (target) => this.connect(target),
         frame: (f) => this.queue.push(f),
         warning: (e) => this.emit('warning', e),
-        deadline: (at) => this.arm(at),
-        end: (reason, error) => this.onEnd(reason, error),
+        deadline: (at) => {
+          if (!live()) return;
+          this.sessionAt = at;
+          this.rearm();
+        },
+        end: (reason, error) => {
+          if (live()) this.onEnd(reason, error);
+        },
+        sendRtcp: (t, bytes) => this.udp.sendRtcp(t, bytes),
         message: (dir, text) => {
           if (this.listenerCount('message') > 0) this.emit('message', dir, text);
         },
@@ -107,20 +186,10 @@ export class RtspClient extends EventEmitter {
         stats: (s) => {
           if (this.listenerCount('stats') > 0) this.emit('stats', s);
         },
-      },
-      options,
-    );
-    this.queue = new AsyncQueue<RtspFrame>(
-      options.frameQueueSize ?? 256,
-      (paused) => {
-        if (paused) this.sock?.pause();
-        else this.sock?.resume();
-        this.rtsp.setFlowPaused(paused, Date.now());
-      },
-      { maxBytes: options.frameQueueBytes ?? 64 * 1024 * 1024, sizeOf: (f) => f.data.byteLength, onReturn: () => void this.close() },
-    );
-    if (options.signal?.aborted) queueMicrotask(() => this.abort());
-    else options.signal?.addEventListener('abort', this.onAbort, { once: true });
+    };
+    const fn = typeof options.transport === 'function' ? options.transport : undefined;
+    const session: RtspSession = new RtspSession(this.url, sink, { ...options, transport: fn, ssrc: this.ownSsrc });
+    return session;
   }
 
   get stats(): RtspStats {
@@ -160,11 +229,20 @@ export class RtspClient extends EventEmitter {
     return { socket: this.sock !== undefined && !this.sock.destroyed, timer: this.timer !== undefined };
   }
 
-  /** Connects, sends OPTIONS and DESCRIBE (following redirects), parses the SDP. */
+  /**
+   * Connects, sends OPTIONS and DESCRIBE (following redirects), parses the SDP. When it fails (refused,
+   * 401, 404, ...) the client is closed: its socket is released even if the caller never calls
+   * `close()` (which stays harmless).
+   */
   async describe(): Promise<RtspDescription> {
     const d = this.rtsp.description;
     if (d && this.rtsp.state !== 'init') return d;
-    return this.rtsp.describe(Date.now());
+    try {
+      return await this.rtsp.describe(Date.now());
+    } catch (e) {
+      if (!(e instanceof ProtocolError && e.code === 'INVALID_STATE')) await this.close();
+      throw e;
+    }
   }
 
   /**
@@ -184,7 +262,7 @@ export class RtspClient extends EventEmitter {
     const done: RtspTrack[] = [];
     for (const t of chosen) {
       try {
-        done.push(await this.rtsp.setup(t.index, Date.now()));
+        done.push(await this.setupTrack(t));
       } catch (e) {
         if (e instanceof ProtocolError && e.context['collision'] === true && done.length > 0) {
           this.emit('warning', e);
@@ -193,29 +271,86 @@ export class RtspClient extends EventEmitter {
         throw e;
       }
     }
+    this.emit('transport', this.transport);
     return done;
+  }
+
+  /** One SETUP with the transport of the current mode; 'auto' falls back to TCP on 461. */
+  private async setupTrack(t: RtspTrack): Promise<RtspTrack> {
+    if (typeof this.options.transport === 'function') return this.rtsp.setup(t.index, Date.now());
+    const used = this.transportInfo.used;
+    if (used === 'tcp' || used === 'http') return this.rtsp.setup(t.index, Date.now(), { kind: 'interleaved' });
+    const family = this.sock?.remoteFamily === 'IPv6' ? 6 : 4;
+    const spec = await this.udp.prepare(t, used, family);
+    let track: RtspTrack;
+    try {
+      track = await this.rtsp.setup(t.index, Date.now(), spec);
+    } catch (e) {
+      // 461 Unsupported Transport, or a camera that answers a UDP SETUP with its interleaved
+      // transport anyway (RFC 2326 §12.39 lets the server choose only among what was offered).
+      const refused = e instanceof ProtocolError && (e.context['status'] === 461 || e.code === 'RTSP_BAD_TRANSPORT');
+      if (this.transportInfo.requested === 'auto' && refused) {
+        this.udp.close();
+        this.transportInfo = { requested: 'auto', used: 'tcp', reason: 'udp-refused' };
+        const why = e.context['status'] === 461 ? 'refused RTP over UDP (461)' : 'answered the UDP SETUP with another transport';
+        this.emit('warning', new ProtocolError('RTSP_STATUS', `the server ${why}: using TCP interleaved`, { context: { url: this.redactedUrl, status: typeof e.context['status'] === 'number' ? e.context['status'] : 0, transport: 'tcp' }, cause: e }));
+        return this.rtsp.setup(t.index, Date.now(), { kind: 'interleaved' });
+      }
+      throw e;
+    }
+    await this.udp.setUp(track, this.sock?.remoteAddress ?? '', this.sock?.localAddress ?? '', this.ownSsrc);
+    return track;
   }
 
   /**
    * PLAY (aggregate control). `range`: 'npt=0-', `{ npt: 10 }`, `{ clock: date }`...; a resume after
    * pause() sends none unless given; while playing, a new `range` seeks. Resolves with the answer's
-   * Range, Scale, Speed and Rate-Control.
+   * Range, Scale, Speed and Rate-Control. 'auto' over UDP: when no RTP arrives within
+   * `udpTimeoutMs`, the session is torn down and PLAYed again over TCP (the answer is the new one's).
    */
   async play(opts: PlayOptions = {}): Promise<PlayResponse> {
     const s = this.rtsp.state;
     if (s === 'init' || s === 'described') await this.setup();
+    const res = await this.rtsp.play(Date.now(), opts);
+    const info = this.transportInfo;
+    if (info.requested !== 'auto' || info.used !== 'udp' || this.udp.receivedRtp) return res;
+    // 'auto': UDP was accepted, but does anything arrive? (A firewall or NAT may eat it.)
+    const timeout = this.options.udpTimeoutMs ?? DEFAULT_UDP_TIMEOUT_MS;
+    if (await this.udp.waitForRtp(timeout)) return res;
+    if (this.rtsp.state !== 'playing' || this.closing) return res;
+    return this.fallbackToTcp(timeout, opts);
+  }
+
+  /** Ends the UDP session (TEARDOWN) and starts the same stream again over TCP interleaved. */
+  private async fallbackToTcp(timeout: number, opts: PlayOptions): Promise<PlayResponse> {
+    this.emit('warning', new ProtocolError('TIMEOUT', `no RTP over UDP within ${timeout} ms after PLAY (a firewall or NAT in the way?): retrying over TCP interleaved`, { context: { url: this.redactedUrl, transport: 'tcp' } }));
+    const old = this.current;
+    const select = new Set(old.setupTracks.map((t) => t.index));
+    await old.teardown(Date.now()).catch(() => undefined);
+    this.udp.close();
+    this.transportInfo = { requested: 'auto', used: 'tcp', reason: 'udp-timeout' };
+    this.current = this.newSession();
+    this.dropSocket();
+    await this.setup((t) => select.has(t.index));
     return this.rtsp.play(Date.now(), opts);
   }
 
   async pause(): Promise<void> {
     await this.rtsp.pause(Date.now());
+    this.udp.flush();
   }
 
   /** Convenience: describe + setup + play. */
   async start(opts: PlayOptions = {}): Promise<RtspDescription> {
     const d = await this.describe();
-    await this.setup();
-    await this.play(opts);
+    try {
+      await this.setup();
+      await this.play(opts);
+    } catch (e) {
+      // start() is all or nothing: a failed SETUP or PLAY tears the session down (TEARDOWN sent).
+      if (!(e instanceof ProtocolError && e.code === 'INVALID_STATE')) await this.close();
+      throw e;
+    }
     return d;
   }
 
@@ -271,14 +406,18 @@ export class RtspClient extends EventEmitter {
 
   private connect(target: ConnectTarget): void {
     this.dropSocket();
-    openSocket({
+    const o = {
       host: target.host,
       port: target.port,
       tls: target.scheme === 'rtsps',
       rejectUnauthorized: this.options.rejectUnauthorized,
       timeoutMs: this.options.connectTimeoutMs ?? 10_000,
       signal: this.options.signal,
-    }).then(
+    };
+    // RTSP over HTTP: the tunnel's GET/POST pair stands in for the control socket.
+    const opened: Promise<Socket> =
+      this.transportInfo.used === 'http' ? openHttpTunnel({ ...o, path: tunnelPath(target.url), userAgent: this.options.userAgent }).then((t) => t as unknown as Socket) : openSocket(o);
+    opened.then(
       (sock) => {
         if (this.rtsp.state === 'closed') {
           sock.destroy();
@@ -344,6 +483,11 @@ export class RtspClient extends EventEmitter {
     s?.destroy();
   }
 
+  /** The one timer, at the earlier of the session's deadline and the reorder buffers'. */
+  private rearm(): void {
+    this.arm(Math.min(this.sessionAt, this.udpAt));
+  }
+
   private arm(at: number): void {
     if (at === this.timerAt && this.timer) return;
     if (this.timer) clearTimeout(this.timer);
@@ -353,12 +497,19 @@ export class RtspClient extends EventEmitter {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Infinity;
-      this.rtsp.tick(Date.now());
+      const now = Date.now();
+      if (this.udpAt <= now) this.udpAt = this.udp.tick(now);
+      if (this.sessionAt <= now) this.rtsp.tick(now);
+      this.rearm();
     }, Math.max(0, at - Date.now()));
   }
 
   private onEnd(reason: EndReason, error: ProtocolError | undefined): void {
+    this.udp.flush();
+    this.udp.close();
     this.queue.end(reason === 'error' ? error : undefined);
+    this.sessionAt = Infinity;
+    this.udpAt = Infinity;
     this.arm(Infinity);
     const s = this.sock;
     if (s && !s.destroyed) {
@@ -375,8 +526,18 @@ export class RtspClient extends EventEmitter {
   private async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    this.udp.close();
+    this.sessionAt = Infinity;
+    this.udpAt = Infinity;
     this.arm(Infinity);
     this.sock?.destroy();
     await this.sockGone;
   }
+}
+
+/** Request target of the tunnel's GET and POST: the RTSP URL's path and query. */
+function tunnelPath(url: string): string {
+  const m = /^[a-z]+:\/\/[^/?#]*([^#]*)/i.exec(url);
+  const p = m?.[1] ?? '/';
+  return p.startsWith('/') ? p : `/${p}`;
 }

@@ -77,7 +77,8 @@ async function live(url: string, dump: DumpTap, o: RunDumpOptions, stop: AbortCo
   const timer = o.durationMs !== undefined ? setTimeout(() => stop.abort(), o.durationMs) : undefined;
   try {
     if (kind === 'rtsp') {
-      const client = new RtspClient(url, { tap, requestTimeoutMs: o.requestTimeoutMs });
+      // TCP interleaved: the tap sees the control connection, so every RTP/RTCP byte is on it.
+      const client = new RtspClient(url, { tap, requestTimeoutMs: o.requestTimeoutMs, transport: 'tcp' });
       const onStop = (): void => void client.close();
       stop.signal.addEventListener('abort', onStop, { once: true });
       try {

@@ -114,15 +114,36 @@ export function redactUrl(input: string | RtspUrl): string {
     const user = encodeURIComponent(input.username);
     return input.requestUrl.replace('://', `://${user}${input.password !== undefined ? ':***' : ''}@`);
   }
-  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?]*)/i.exec(input);
-  if (!m) return input;
-  const authority = m[2]!;
-  const at = authority.lastIndexOf('@');
-  if (at < 0) return input;
-  const userinfo = authority.slice(0, at);
+  const span = userinfoSpan(input);
+  if (!span) return input;
+  const userinfo = input.slice(span.start, span.end);
   const colon = userinfo.indexOf(':');
-  const shown = colon >= 0 ? `${userinfo.slice(0, colon)}:***` : userinfo;
-  return m[1]! + shown + authority.slice(at) + input.slice(m[0].length);
+  if (colon < 0) return input;
+  return input.slice(0, span.start + colon + 1) + '***' + input.slice(span.end);
+}
+
+/** After the (optional) scheme and `//`, a host, an optional port, then the end of the authority. */
+const HOST_AFTER_AT = /^(?:\[[0-9A-Fa-f:.]*\]?|[A-Za-z0-9._~%-]+)(?::[^/?#@]*)?(?:[/?#]|$)/;
+
+/**
+ * Where the userinfo (`user:password`) of a URL-like string lies, tolerant of what users type: leading
+ * spaces, no scheme (`admin:pw@host/x`), and passwords with unencoded `/`, `?`, `#` or `@`, which
+ * end the authority early for a strict parser (and would then be shown as a host, port or path).
+ * The userinfo ends at the LAST `@` that is followed by something shaped like a host (an `@` in a
+ * path such as `[0@0]` is not), so the answer errs on the side of hiding more. Internal: used by
+ * `redactUrl` and the CLI's scrubber.
+ */
+export function userinfoSpan(input: string): { start: number; end: number } | undefined {
+  const m = /^\s*(?:[a-z][a-z0-9+.-]*:\/\/|\/\/)?/i.exec(input)!;
+  const start = m[0].length;
+  let end = -1;
+  for (let i = input.indexOf('@', start); i >= 0; i = input.indexOf('@', i + 1)) {
+    if (HOST_AFTER_AT.test(input.slice(i + 1))) end = i;
+  }
+  if (end < 0) return undefined;
+  // Without '//' the text must look like `user:password@host`, not an e-mail-like path segment.
+  if (!m[0].includes('//') && !/^[^\s/@]*:/.test(input.slice(start, end))) return undefined;
+  return { start, end };
 }
 
 /** The URL without its userinfo (what a request line or Content-Base comparison should use). */

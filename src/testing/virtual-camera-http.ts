@@ -11,6 +11,8 @@
  *   /cgi-bin/loadfile.cgi          .dav with Content-Length
  *   /cgi-bin/audio.cgi             getAudio (G.711A) / postAudio (bytes counted)
  *   /cgi-bin/magicBox.cgi, configManager.cgi   table.* lines
+ *   /cgi-bin/mediaFileFind.cgi     finder handles and pages as the WV-V series HTTP API V2.40 §4.11.5 prints them
+ *   /cgi-bin/admin/storagemanagement.cgi  list / download (the IP Camera Standard API 5.0.0 §5.1.5)
  *   anything else under /cgi-bin   HTTP 200 "Error\r\nErrorID=2, Detail=Invalid Request!" (the WV-V series HTTP API V2.40 §3.3)
  *
  * Authentication: Basic or Digest qop=auth with realm `DH_<mac>` (the WV-V series HTTP API V2.40 §3.5), via digest-server.ts.
@@ -46,6 +48,57 @@ export interface VirtualHttpCameraOptions {
   eventIntervalMs?: number;
   /** DH file served by realmonitor (default corpus/dh/h264-g711a.dh). */
   realmonitorFile?: string;
+  /** What mediaFileFind.cgi finds (default: the WV-V series HTTP API V2.40 §4.11.5 example item and two more). */
+  recordings?: VirtualRecording[];
+  /** Names storagemanagement.cgi lists; each downloads as the corpus .dav (default: the IP Camera Standard API 5.0.0 §5.1.5 example name and one more). */
+  storedFiles?: string[];
+}
+
+/** One recording on the virtual camera's "disk", in the document's own words. */
+export interface VirtualRecording {
+  /** 1-based, as findFile's condition.Channel. */
+  channel: number;
+  /** `yyyy-m-d hh:mm:ss`, unpadded as the document writes it. */
+  startTime: string;
+  endTime: string;
+  type: string;
+  events: string[];
+  videoStream: string;
+  filePath: string;
+  length: number;
+  duration: number;
+}
+
+/** The WV-V series HTTP API V2.40 §4.11.5 findNextFile example item (its FilePath ends in .jpg for a dav: as printed). */
+export const DOCUMENT_RECORDING: VirtualRecording = {
+  channel: 1,
+  startTime: '2011-1-1 12:00:00',
+  endTime: '2011-1-1 13:00:00',
+  type: 'dav',
+  events: ['AlarmLocal'],
+  videoStream: 'Main',
+  filePath: '/mnt/dvr/sda0/2010/8/11/dav/15:40:50.jpg',
+  length: 790,
+  duration: 3600,
+};
+
+const DEFAULT_RECORDINGS: VirtualRecording[] = [
+  DOCUMENT_RECORDING,
+  { channel: 1, startTime: '2011-1-1 13:00:00', endTime: '2011-1-1 14:00:00', type: 'dav', events: ['VideoMotion', 'AlarmLocal'], videoStream: 'Main', filePath: '/mnt/dvr/sda0/2011/1/1/dav/13.00.00-14.00.00[M][0@0][0].dav', length: 104857600, duration: 3600 },
+  { channel: 2, startTime: '2011-1-2 8:30:00', endTime: '2011-1-2 9:00:00', type: 'mp4', events: ['VideoMotion'], videoStream: 'Extra1', filePath: '/mnt/dvr/sda1/2011/1/2/mp4/08.30.00-09.00.00[M][0@0][0].mp4', length: 52428800, duration: 1800 },
+];
+
+interface Finder {
+  matches: VirtualRecording[];
+  pos: number;
+  closed: boolean;
+}
+
+/** `2011-1-1 12:00:00` (unpadded) to a comparable number, or NaN. */
+function docTime(t: string | null): number {
+  const m = /^(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2})$/.exec((t ?? '').trim());
+  if (!m) return NaN;
+  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
 }
 
 export interface VirtualHttpCameraStats {
@@ -151,7 +204,12 @@ function headText(status: string, headers: Array<[string, string | number]>, eol
 }
 
 export class VirtualHttpCamera {
-  readonly options: Required<Omit<VirtualHttpCameraOptions, 'port' | 'host' | 'realmonitorFile'>> & { host: string };
+  readonly options: Required<Omit<VirtualHttpCameraOptions, 'port' | 'host' | 'realmonitorFile' | 'recordings' | 'storedFiles'>> & { host: string };
+  readonly recordings: VirtualRecording[];
+  readonly storedFiles: string[];
+  /** mediaFileFind finders created and not destroyed yet (tests check every handle is released). */
+  private readonly finders = new Map<string, Finder>();
+  private findersCreated = 0;
   readonly stats: VirtualHttpCameraStats = { connections: 0, requests: 0, postAudioBytes: 0, postAudioParts: 0, keepaliveBytes: 0 };
   /** Request lines seen (`GET /cgi-bin/...`), credentials never included (they are not in request lines). */
   readonly requestLog: string[] = [];
@@ -180,6 +238,8 @@ export class VirtualHttpCamera {
       eventIntervalMs: opts.eventIntervalMs ?? 100,
     };
     this.listenPort = opts.port ?? 0;
+    this.recordings = opts.recordings ?? DEFAULT_RECORDINGS;
+    this.storedFiles = opts.storedFiles ?? ['A_20110101_010101.avi', 'M_20110102_083000.avi'];
     this.digest = new DigestServer({ mode: this.options.auth, username: this.options.username, password: this.options.password, realm: this.options.realm });
     const dh = readFileSync(opts.realmonitorFile ?? corpusPath('dh/h264-g711a.dh'));
     this.realmonitorPackets = dhPackets(dh);
@@ -190,6 +250,13 @@ export class VirtualHttpCamera {
 
   get port(): number {
     return this.listenPort;
+  }
+
+  /** mediaFileFind finders not destroyed yet, and how many of them were not closed either. */
+  get openFinders(): { created: number; open: number; unclosed: number } {
+    let unclosed = 0;
+    for (const f of this.finders.values()) if (!f.closed) unclosed++;
+    return { created: this.findersCreated, open: this.finders.size, unclosed };
   }
 
   /** Number of open client connections. */
@@ -351,6 +418,10 @@ export class VirtualHttpCamera {
       case '/cgi-bin/loadfile.cgi':
         if (action !== 'startLoad' || !q.get('startTime') || !q.get('endTime')) return this.cameraError(c, 4, 'Request invalid param!'), undefined;
         return this.answer(c, '200 OK', [['Content-Type', 'Application/octet-stream']], this.dav), undefined;
+      case '/cgi-bin/mediaFileFind.cgi':
+        return this.mediaFileFind(c, action, q), undefined;
+      case '/cgi-bin/admin/storagemanagement.cgi':
+        return this.storage(c, action, q.get('filename')), undefined;
       case '/cgi-bin/audio.cgi':
         if (action === 'getAudio') return this.getAudio(c, q.get('httptype') === 'multipart'), undefined;
         if (action === 'postAudio' && req.method === 'POST') return this.postAudio(c, req);
@@ -359,6 +430,82 @@ export class VirtualHttpCamera {
         if (u.pathname.startsWith('/cgi-bin/')) return this.cameraError(c, 2, 'Invalid Request!'), undefined;
         return this.answer(c, '404 Not Found', [['Content-Type', 'text/plain']], 'Not Found\r\n'), undefined;
     }
+  }
+
+  /** the WV-V series HTTP API V2.40 §4.11.5, answers as printed there (see the item layout in findNextFile). */
+  private mediaFileFind(c: Conn, action: string, q: URLSearchParams): void {
+    const text = (body: string): void => this.answer(c, '200 OK', [['Content-Type', 'text/plain']], body);
+    if (action === 'factory.create') {
+      // The first id is the document's own example; later ones keep its other example's leading zero.
+      const id = this.findersCreated === 0 ? '2086170840' : String(8136 + this.findersCreated).padStart(5, '0');
+      this.findersCreated++;
+      this.finders.set(id, { matches: [], pos: 0, closed: false });
+      return text(`result= ${id}${CRLF}`);
+    }
+    const f = this.finders.get(q.get('object') ?? '');
+    if (!f) return this.cameraError(c, 4, 'Request invalid param!');
+    switch (action) {
+      case 'findFile': {
+        const channel = Number(q.get('condition.Channel'));
+        const from = docTime(q.get('condition.StartTime'));
+        const to = docTime(q.get('condition.EndTime'));
+        if (!Number.isInteger(channel) || channel < 1 || Number.isNaN(from) || Number.isNaN(to)) return this.cameraError(c, 4, 'Request invalid param!');
+        const list = (name: string): string[] => [...q.entries()].filter(([k]) => k.startsWith(`condition.${name}[`)).map(([, v]) => v);
+        const types = list('Types');
+        const events = list('Events');
+        const stream = q.get('condition.VideoStream');
+        f.matches = this.recordings.filter(
+          (r) =>
+            r.channel === channel &&
+            docTime(r.endTime) > from &&
+            docTime(r.startTime) < to &&
+            (types.length === 0 || types.includes(r.type)) &&
+            (events.length === 0 || r.events.some((e) => events.includes(e))) &&
+            (stream === null || r.videoStream === stream),
+        );
+        f.pos = 0;
+        // "If files exist, return OK, else return Error."
+        return text(f.matches.length > 0 ? `OK${CRLF}` : `Error${CRLF}`);
+      }
+      case 'findNextFile': {
+        const count = Number(q.get('count'));
+        if (!Number.isInteger(count) || count < 1 || count > 100) return this.cameraError(c, 4, 'Request invalid param!');
+        const page = f.matches.slice(f.pos, f.pos + count);
+        f.pos += page.length;
+        let body = `found=${page.length}${CRLF}`;
+        page.forEach((r, i) => {
+          const it = `items[${i}]. `;
+          // Spacing exactly as the document's example: a leading space on the first line, spaces before '='.
+          body += ` ${it}Channel =${r.channel}${CRLF}${it}StartTime =${r.startTime}${CRLF}${it}EndTime =${r.endTime}${CRLF}${it}Type =${r.type}${CRLF}`;
+          r.events.forEach((e, k) => (body += `${it}Events[${k}]=${e}${CRLF}`));
+          body += `${it}VideoStream=${r.videoStream}${CRLF}${it}FilePath =${r.filePath}${CRLF}${it}Length =${r.length}${CRLF}${it}Duration = ${r.duration}${CRLF}`;
+        });
+        return text(body);
+      }
+      case 'close':
+        f.closed = true;
+        return text(`OK${CRLF}`);
+      case 'destroy':
+        this.finders.delete(q.get('object')!);
+        return text(`OK${CRLF}`);
+      default:
+        return this.cameraError(c, 3, 'Method not found!');
+    }
+  }
+
+  /** the IP Camera Standard API 5.0.0 §5.1.5 (HTTP/1.0, the status line with CRLF and the rest bare LF, as its §5.1.4 answer). */
+  private storage(c: Conn, action: string, filename: string | null): void {
+    const text = (body: string): void => {
+      this.write(c, `HTTP/1.0 200 OK\r\nContent-Type: text/plain\n\n${body}`);
+      c.sock.end();
+    };
+    if (action === 'list') return text(this.storedFiles.map((n) => `${n}\n`).join(''));
+    if (action === 'download') {
+      if (filename === null || !this.storedFiles.includes(filename)) return text(`# Error: no such file ${filename ?? ''}\n`);
+      return this.answer(c, '200 OK', [['Content-Type', 'application/octet-stream']], this.dav, { http10: true });
+    }
+    // format and remove would destroy recordings: the virtual camera refuses them.
+    return text(`# Error: action ${action} is not available\n`);
   }
 
   /** Runs `step` every `ms`, waiting for 'drain' when the client pushes back. */

@@ -83,6 +83,8 @@ export interface RtspFaults {
   garbageBytes?: number;
   /** PLAY is answered 454 Session Not Found (the session expired or was lost server-side). */
   forgetSessionBeforePlay?: boolean;
+  /** UDP SETUP is accepted but no datagram ever leaves (a firewall between camera and client). */
+  udpBlackhole?: boolean;
   /** From this access unit on, every track's RTP clock is `clockJumpSeconds` ahead (cameras send frames hours off). */
   clockJumpAt?: number;
   /** Default 3 hours. */
@@ -170,6 +172,8 @@ class Session {
   lastRequest = Date.now();
   nextRtcp = 0;
   stalled = false;
+  /** Order of creation (multicast ports). */
+  index = 0;
 }
 
 export class VirtualCamera {
@@ -194,6 +198,7 @@ export class VirtualCamera {
   private readonly audio: Uint8Array | undefined;
   private readonly digest: DigestServer;
   private listenPort: number;
+  private sessionCount = 0;
 
   constructor(opts: VirtualCameraOptions = {}) {
     this.quirks = { ...NO_QUIRKS, ...opts.quirks };
@@ -400,6 +405,7 @@ export class VirtualCamera {
         if (sessionId && !session) return reply(454, 'Session Not Found');
         const s = session ?? new Session();
         if (!session) {
+          s.index = this.sessionCount++;
           conn.sessions.push(s);
           this.sessions.add(s);
         }
@@ -423,7 +429,8 @@ export class VirtualCamera {
           udp = { address, rtpPort, rtcpPort };
           transport = `RTP/AVP;unicast;client_port=${rtpPort}-${rtcpPort};server_port=${this.udp!.rtpPort}-${this.udp!.rtcpPort};ssrc=${ssrcHex};mode="PLAY"`;
         } else if (transportKind(t) === 'multicast') {
-          const port = this.multicastPort + 2 * s.tracks.length;
+          // Each session its own port pair in the group (a real camera shares one stream; see README).
+          const port = this.multicastPort + 4 * s.index + 2 * s.tracks.length;
           udp = { address: this.multicastGroup, rtpPort: port, rtcpPort: port + 1 };
           transport = `RTP/AVP;multicast;destination=${this.multicastGroup};port=${port}-${port + 1};ttl=1;ssrc=${ssrcHex};mode="PLAY"`;
         } else {
@@ -558,7 +565,14 @@ export class VirtualCamera {
         return;
       }
       if (this.options.pace === 'fast') {
-        // Write until the socket pushes back, then wait for 'drain' (no unbounded buffering).
+        // Write until the socket pushes back, then wait for 'drain' (no unbounded buffering). UDP
+        // has no backpressure: a few units per millisecond, so a receiver in this process keeps up.
+        const udp = s.tracks.some((t) => t.udp);
+        if (udp) {
+          for (let k = 0; k < 4 && s.playing; k++) if (!this.pump(conn, s, 1)) break;
+          if (s.playing) s.timer = setTimeout(tick, 1);
+          return;
+        }
         let budget = 64;
         while (s.playing && budget-- > 0) if (!this.pump(conn, s, 1)) break;
         if (!s.playing) return;
@@ -653,6 +667,14 @@ export class VirtualCamera {
       return false;
     }
     if (tr.udp) {
+      if (f.udpBlackhole) return true;
+      if (f.closeMidFrameAfter !== undefined && s.sentPackets > f.closeMidFrameAfter) {
+        // Over UDP "mid-frame" is the RTP stream stopping inside a unit and the RTSP connection closing.
+        this.stopStreaming(s);
+        conn.sock.end();
+        conn.sock.destroySoon();
+        return false;
+      }
       this.stats.rtpPackets++;
       this.stats.bytes += packet.length;
       this.udp?.rtp.send(packet, tr.udp.rtpPort, tr.udp.address);
@@ -689,7 +711,9 @@ export class VirtualCamera {
     sr.writeUInt32BE(this.stats.rtpPackets >>> 0, 20);
     sr.writeUInt32BE(this.stats.bytes >>> 0, 24);
     this.stats.rtcpPackets++;
-    if (tr.udp) this.udp?.rtcp.send(sr, tr.udp.rtcpPort, tr.udp.address);
+    if (tr.udp) {
+      if (!this.faults.udpBlackhole) this.udp?.rtcp.send(sr, tr.udp.rtcpPort, tr.udp.address);
+    }
     else this.write(conn.sock, encodeInterleaved(tr.channel + 1, sr));
   }
 }

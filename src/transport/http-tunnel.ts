@@ -97,6 +97,49 @@ export class HttpTunnel extends EventEmitter {
     return this.postSock.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'));
   }
 
+  get remotePort(): number | undefined {
+    return this.getSock.remotePort;
+  }
+
+  get localPort(): number | undefined {
+    return this.getSock.localPort;
+  }
+
+  get remoteFamily(): string | undefined {
+    return this.getSock.remoteFamily;
+  }
+
+  /** Bytes waiting to leave on the POST connection (the driver's write-backlog cap reads this). */
+  get writableLength(): number {
+    return this.postSock.writableLength;
+  }
+
+  get writableCorked(): number {
+    return this.postSock.writableCorked;
+  }
+
+  /** Batches writes into one POST segment until `uncork`. */
+  cork(): void {
+    this.postSock.cork();
+  }
+
+  uncork(): void {
+    this.postSock.uncork();
+  }
+
+  /** Lets pending writes leave, then closes both connections. */
+  end(cb?: () => void): this {
+    if (this.closedFlag) {
+      cb?.();
+      return this;
+    }
+    this.postSock.end(() => {
+      this.shutdown();
+      cb?.();
+    });
+    return this;
+  }
+
   pause(): this {
     this.pausedByUser = true;
     this.getSock.pause();

@@ -68,7 +68,7 @@ describe('camstream record <http playback/download url>', () => {
     const out = join(dir, 'download.h264');
     const r = await cli(['record', cam.url('/cgi-bin/loadfile.cgi?action=startLoad&channel=1&startTime=2024-01-01%2010:00:00&endTime=2024-01-01%2010:00:10'), '-o', out]);
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/done: [1-9]\d* frames .* of 10\.0 s of the recording\)/);
+    expect(r.err).toMatch(/: h264 640x360, [1-9]\d* frames .* of 10\.0 s of the recording\) \(end of stream\)/);
     expect(statSync(out).size).toBeGreaterThan(0);
   });
 });

@@ -43,7 +43,8 @@ describe('ReconnectingRtspClient against the virtual camera', () => {
       await cam2Started;
       await cam2?.stop();
     });
-    const sup = new ReconnectingRtspClient(cam1.url(), { reconnect: { initialDelayMs: 20, maxDelayMs: 80, jitter: 0 } });
+    // TCP: the drop mid-GOP is the camera closing the interleaved connection mid-frame.
+    const sup = new ReconnectingRtspClient(cam1.url(), { transport: 'tcp', reconnect: { initialDelayMs: 20, maxDelayMs: 80, jitter: 0 } });
     cleanup.push(() => sup.close());
     const retries: RetryEvent[] = [];
     const reconnects: ReconnectEvent[] = [];

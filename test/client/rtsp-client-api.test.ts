@@ -73,6 +73,19 @@ describe('RtspClient API', () => {
     await client.close();
   });
 
+  it('a failed describe() (wrong password) releases the client without close(): nothing keeps the process alive', async () => {
+    const cam = await new VirtualCamera({ auth: 'digest', password: 'right' }).start();
+    cams.push(cam);
+    let opened = 0;
+    let closed = 0;
+    const client = new RtspClient(cam.url().replace('right', 'wrong'), { tap: { open: () => void opened++, data: () => undefined, close: () => void closed++ } });
+    const e = (await client.describe().catch((x: unknown) => x)) as ProtocolError;
+    expect(e.code).toBe('AUTH_FAILED');
+    expect(client.resources).toEqual({ socket: false, timer: false });
+    expect([opened, closed]).toEqual([1, 1]);
+    expect(client.state).toBe('closed');
+  });
+
   it('tracks carry codec parameters right after DESCRIBE (sprop-parameter-sets)', async () => {
     const cam = await camera();
     const client = new RtspClient(cam.url());

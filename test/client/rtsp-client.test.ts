@@ -59,7 +59,7 @@ describe('RtspClient against the VirtualCamera', () => {
     const cam = await camera({
       quirks: { bareLf: true, cseqSpelling: true, serverChosenChannels: true, dataBeforePlayResponse: true, serverRequests: true, strayChannel: true, noMarker: true, dahuaContentBase: true },
     });
-    const client = new RtspClient(cam.url());
+    const client = new RtspClient(cam.url(), { transport: 'tcp' });
     await client.start();
     const frames = await take(client, 60);
     await client.close();
@@ -125,7 +125,7 @@ describe('RtspClient against the VirtualCamera', () => {
 
   it('a server that closes mid-frame ends frames() with CONNECTION_CLOSED after the complete frames', async () => {
     const cam = await camera({ faults: { closeMidFrameAfter: 200 } });
-    const client = new RtspClient(cam.url());
+    const client = new RtspClient(cam.url(), { transport: 'tcp' });
     await client.start();
     const got: RtspFrame[] = [];
     const err = await (async () => {
@@ -139,7 +139,7 @@ describe('RtspClient against the VirtualCamera', () => {
 
   it('a stalled server ends the session with TIMEOUT', async () => {
     const cam = await camera({ faults: { stallAfter: 50 } });
-    const client = new RtspClient(cam.url(), { idleTimeoutMs: 700 });
+    const client = new RtspClient(cam.url(), { idleTimeoutMs: 700, transport: 'tcp' });
     await client.start();
     const err = await (async () => {
       for await (const _ of client.frames());
@@ -150,7 +150,7 @@ describe('RtspClient against the VirtualCamera', () => {
 
   it('garbage on the socket is reported as a ProtocolError and the stream resyncs', async () => {
     const cam = await camera({ faults: { garbageAfter: 40, garbageBytes: 300 } });
-    const client = new RtspClient(cam.url());
+    const client = new RtspClient(cam.url(), { transport: 'tcp' });
     const warnings: ProtocolError[] = [];
     client.on('warning', (e) => warnings.push(e));
     await client.start();
@@ -163,7 +163,7 @@ describe('RtspClient against the VirtualCamera', () => {
 
   it('a UDP-only server (461) is a clear RTSP_STATUS error; a lost session (454) is RTSP_SESSION_NOT_FOUND', async () => {
     const vlcLike = await camera({ quirks: { udpOnly: true } });
-    const c1 = new RtspClient(vlcLike.url());
+    const c1 = new RtspClient(vlcLike.url(), { transport: 'tcp' });
     const e1 = (await c1.start().catch((x: unknown) => x)) as ProtocolError;
     expect(e1.code).toBe('RTSP_STATUS');
     expect(e1.context).toMatchObject({ method: 'SETUP', status: 461 });
@@ -199,7 +199,7 @@ describe('RtspClient against the VirtualCamera', () => {
 describe('RtspClient session services', () => {
   it('maps RTP time to wall-clock time from RTCP sender reports and sends receiver reports', async () => {
     const cam = await camera({ pace: 'realtime' });
-    const client = new RtspClient(cam.url(), { receiverReportIntervalMs: 200, statsIntervalMs: 100 });
+    const client = new RtspClient(cam.url(), { receiverReportIntervalMs: 200, statsIntervalMs: 100, transport: 'tcp' });
     const snapshots: number[] = [];
     client.on('stats', (s) => snapshots.push(s.frames));
     await client.start();

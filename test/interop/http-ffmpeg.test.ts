@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../../src/cli/registry.js';
+import { RecordOutput } from '../../src/cli/output.js';
 import { recordHttp } from '../../src/cli/commands/record-http.js';
 import { VirtualHttpCamera } from '../../src/testing/virtual-camera-http.js';
 import { ffmpegDecodeErrors, ffprobeFrameCount, missing } from '../support/peers.js';
@@ -47,8 +48,8 @@ describe.skipIf(missing('ffmpeg'))('HTTP interop with ffmpeg', () => {
   it('recordHttp: realmonitor DH -> .h264 decodes with zero errors and the expected frame count', async () => {
     const out = join(dir, 'live.h264');
     const t = io();
-    const code = await recordHttp(cam.url('/cgi-bin/realmonitor.cgi?action=getStream&channel=1&subtype=0'), { out, frames: 150 }, t.io);
-    expect(code).toBe(0);
+    const s = await recordHttp(cam.url('/cgi-bin/realmonitor.cgi?action=getStream&channel=1&subtype=0'), { out: new RecordOutput(out, t.io.stdout), format: 'annexb', frames: 150 }, t.io);
+    expect(s.endReason).toBe('frames');
     expect(ffmpegDecodeErrors(out, 'h264')).toBe('');
     expect(ffprobeFrameCount(out, 'h264')).toBe(150);
     expect(t.err()).toContain('150 frames');
@@ -57,8 +58,9 @@ describe.skipIf(missing('ffmpeg'))('HTTP interop with ffmpeg', () => {
 
   it('recordHttp: .dav keeps the raw bytes (loadfile download), which ffmpeg reads as dhav', async () => {
     const out = join(dir, 'dl.dav');
-    const code = await recordHttp(cam.url('/cgi-bin/loadfile.cgi?action=startLoad&channel=1&startTime=2012-10-8%2013:00:01&endTime=2012-10-8%2014:00:01'), { out }, io().io);
-    expect(code).toBe(0);
+    const t = io();
+    const s = await recordHttp(cam.url('/cgi-bin/loadfile.cgi?action=startLoad&channel=1&startTime=2012-10-8%2013:00:01&endTime=2012-10-8%2014:00:01'), { out: new RecordOutput(out, t.io.stdout), format: 'raw' }, t.io);
+    expect(s.endReason).toBe('end-of-stream');
     expect(statSync(out).size).toBe(statSync(new URL('../../corpus/dh/h264-g711a.dav', import.meta.url)).size);
     expect(ffprobeFrameCount(out, 'dhav')).toBe(100);
   });

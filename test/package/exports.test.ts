@@ -17,6 +17,8 @@ const ENTRIES: Record<string, { module: object; names: string[] }> = {
       'PcapngCapture', 'MemorySink', 'REDACTION_NOTE', 'openCaptureFile', 'rotatedName', 'FileSink', 'readPcap', 'captureEvents', 'playEvents', 'StreamRedactor', 'redactText', 'secretForms',
       // dump
       'DumpTap', 'formatRecord', 'jsonRecord', 'DUMP_SCHEMA', 'runDump', 'teeTap', 'replayCapture', 'captureForUrl',
+      // quirk policies
+      'DEFAULT_POLICIES', 'PROFILES', 'resolvePolicies', 'sessionOptions', 'fingerprint',
       // MP4
       'Mp4Writer', 'Mp4FileWriter', 'completeFragmentsLength',
       // recording timeline, reconnects
@@ -43,6 +45,7 @@ const ENTRIES: Record<string, { module: object; names: string[] }> = {
       'MultipartParser', 'parseBoundary', 'boundaryFromContentType', 'isMultipart',
       // HTTP
       'ChunkedDecoder', 'HttpResponseParser', 'parseContentLength', 'parseHttpUrl', 'redactHttpUrl', 'parseKeyValueLines', 'parseKeyValues', 'isOk', 'parseCameraError', 'cameraErrorToProtocolError', 'parseRootParams', 'parseTable', 'CAMERA_ERROR_DETAILS',
+      'parseFindNextFile', 'parseFinderCreate', 'parseStorageList', 'findFileParams',
       'parseAttachLine', 'parseAttachText', 'decodeAttachPart', 'parseEventData', 'decodeEventDataPart', 'decodeIoStatus', 'parseFaceRects',
       // DH / DHAV
       'DhDemuxer', 'DhavDemuxer', 'dhavDateToMs', 'AutoDemuxer', 'sniff', 'createDemuxer',

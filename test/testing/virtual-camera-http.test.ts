@@ -34,6 +34,26 @@ describe('VirtualHttpCamera wire format (as the vendor documents print it)', () 
     expect(text).toContain('Content-Length: 38\r\nCode= MDResult; action=Pulse; index=0; data=61708863,0,0,');
   });
 
+  it('the WV-V series HTTP API V2.40 §4.11.5 mediaFileFind: the example answers with their spacing; storagemanagement (IP Camera Standard API 5.0.0 §5.1.5)', async () => {
+    const body = (t: string): string => t.slice(t.indexOf('\r\n\r\n') + 4);
+    const get = (q: string): Promise<string> => raw(cam.port, `GET /cgi-bin/mediaFileFind.cgi?${q} HTTP/1.1\r\nHost: x\r\n\r\n`).then(body);
+    expect(await get('action=factory.create')).toBe('result= 2086170840\r\n');
+    expect(await get('action=findFile&object=2086170840&condition.Channel=1&condition.Types[0]=dav&condition.Events[0]=AlarmLocal&condition.StartTime=2011-1-1%2012:00:00&condition.EndTime=2011-1-1%2012:30:00')).toBe('OK\r\n');
+    expect(await get('action=findNextFile&object=2086170840&count=100')).toBe(
+      'found=1\r\n items[0]. Channel =1\r\nitems[0]. StartTime =2011-1-1 12:00:00\r\nitems[0]. EndTime =2011-1-1 13:00:00\r\nitems[0]. Type =dav\r\nitems[0]. Events[0]=AlarmLocal\r\n' +
+        'items[0]. VideoStream=Main\r\nitems[0]. FilePath =/mnt/dvr/sda0/2010/8/11/dav/15:40:50.jpg\r\nitems[0]. Length =790\r\nitems[0]. Duration = 3600\r\n',
+    );
+    expect(await get('action=findNextFile&object=2086170840&count=100')).toBe('found=0\r\n');
+    expect(await get('action=close&object=2086170840')).toBe('OK\r\n');
+    expect(await get('action=destroy&object=2086170840')).toBe('OK\r\n');
+    expect(await get('action=factory.create')).toBe('result= 08137\r\n');
+    expect(await get('action=findFile&object=08137&condition.Channel=9&condition.StartTime=2011-1-1%2012:00:00&condition.EndTime=2011-1-1%2012:30:00')).toBe('Error\r\n');
+    expect(await get('action=destroy&object=08137')).toBe('OK\r\n');
+    expect(cam.openFinders).toEqual({ created: 2, open: 0, unclosed: 0 });
+    const list = await raw(cam.port, 'GET /cgi-bin/admin/storagemanagement.cgi?action=list HTTP/1.0\r\n\r\n');
+    expect(list).toBe('HTTP/1.0 200 OK\r\nContent-Type: text/plain\n\nA_20110101_010101.avi\nM_20110102_083000.avi\n');
+  });
+
   it('the IP Camera Standard API 5.0.0: param.cgi with bare-LF header lines, image.cgi with CRLF after the JPEG, 200 + Error for unknown CGIs', async () => {
     const p = await raw(cam.port, 'GET /cgi-bin/admin/param.cgi?action=list HTTP/1.0\r\n\r\n');
     expect(p).toBe('HTTP/1.0 200 OK\r\nContent-Type: text/plain\n\nroot.Network.IPAddress=192.168.0.250\nroot.Network.SubnetMask=255.255.255.0\n');

@@ -6,7 +6,8 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { createDemuxer } from '../../dh/sniff.js';
 import type { DhEvent, DhFrame, DhStats } from '../../dh/types.js';
-import { write, type CliIo } from '../io.js';
+import { isClosedPipe, write, type CliIo } from '../io.js';
+import { shownArg } from '../redact.js';
 
 export const summary = 'demux a DH / DHAV stream or .dav file (- for stdin) into frames, JSON, elementary streams';
 
@@ -14,9 +15,11 @@ const HELP = `usage: camstream demux <file|-> [--json] [--video OUT] [--audio OU
 
   --json          one JSON object per frame per line on stdout (events as {"event": ...} lines)
   --video OUT     write the video elementary stream (Annex B for H.264/H.265) of the first video channel
-  --audio OUT     write the raw audio of the first audio channel
+                  (- = stdout; the per-stream summary then goes to stderr)
+  --audio OUT     write the raw audio of the first audio channel (- = stdout)
   --format F      skip detection (default auto)
 A summary (frames by kind, bytes, resyncs, skipped bytes, checksum mismatches) always ends on stderr.
+Exit status: 0 done (also when the reader of stdout leaves), 1 unreadable input or no frames, 2 wrong usage.
 `;
 
 interface Args {
@@ -45,11 +48,11 @@ function parseArgs(argv: string[]): Args | 'help' {
     else if (x === '--audio') a.audio = value();
     else if (x === '--format') {
       const f = value();
-      if (f !== 'auto' && f !== 'dh' && f !== 'dhav') throw new UsageError(`--format must be auto, dh or dhav, not '${f}'`);
+      if (f !== 'auto' && f !== 'dh' && f !== 'dhav') throw new UsageError(`--format must be auto, dh or dhav, not '${shownArg(f)}'`);
       a.format = f;
-    } else if (x.startsWith('-') && x !== '-') throw new UsageError(`unknown option ${x}`);
+    } else if (x.startsWith('-') && x !== '-') throw new UsageError(`unknown option ${shownArg(x)}`);
     else if (input === undefined) input = x;
-    else throw new UsageError(`unexpected argument '${x}'`);
+    else throw new UsageError(`unexpected argument '${shownArg(x)}'`);
   }
   if (input === undefined) throw new UsageError('missing input (a file, or - for stdin)');
   return { ...a, input } as Args;
@@ -157,6 +160,22 @@ class BatchFile {
   }
 }
 
+/** `-` as an output: payloads copied into a list the read loop hands to stdout (with backpressure). */
+class StdoutBatch {
+  readonly fd = -1;
+  pending: Buffer[] = [];
+  write(p: Uint8Array): void {
+    this.pending.push(Buffer.from(p)); // payloads are transient: copy
+  }
+  flush(): void {}
+  take(): Buffer | undefined {
+    if (this.pending.length === 0) return undefined;
+    const b = Buffer.concat(this.pending);
+    this.pending = [];
+    return b;
+  }
+}
+
 export async function run(argv: string[], io: CliIo): Promise<number> {
   let args: Args | 'help';
   try {
@@ -173,22 +192,30 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const { json } = args;
+  const videoOut = args.video === '-';
+  const audioOut = args.audio === '-';
+  if ([json, videoOut, audioOut].filter(Boolean).length > 1) {
+    io.stderr.write('camstream demux: only one of --json, --video -, --audio - can use stdout (try camstream demux --help)\n');
+    return 2;
+  }
+  const toStdout = videoOut || audioOut;
   let out = '';
   let eventLines = 0;
   // Keyed kind * 65536 + channel (DH channels are u16), in order of appearance.
   const streams = new Map<number, StreamSummary>();
-  let video: BatchFile | undefined;
-  let audio: BatchFile | undefined;
+  let video: BatchFile | StdoutBatch | undefined;
+  let audio: BatchFile | StdoutBatch | undefined;
   let videoChannel = -1;
   let audioChannel = -1;
   try {
-    if (args.video !== undefined) video = new BatchFile(openSync(args.video, 'w'));
-    if (args.audio !== undefined) audio = new BatchFile(openSync(args.audio, 'w'));
+    if (args.video !== undefined) video = videoOut ? new StdoutBatch() : new BatchFile(openSync(args.video, 'w'));
+    if (args.audio !== undefined) audio = audioOut ? new StdoutBatch() : new BatchFile(openSync(args.audio, 'w'));
   } catch (e) {
     io.stderr.write(`camstream demux: cannot open output: ${(e as Error).message}\n`);
-    if (video) closeSync(video.fd);
+    if (video && video.fd >= 0) closeSync(video.fd);
     return 1;
   }
+  const stdoutBatch = video instanceof StdoutBatch ? video : audio instanceof StdoutBatch ? audio : undefined;
   const sink = {
     frame(f: DhFrame): void {
       if (json) out += frameJson(f) + '\n';
@@ -223,17 +250,21 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   // Payloads are written or measured inside frame() and never kept: the reused-buffer mode is safe.
   const demuxer = createDemuxer(sink, { transientPayload: true }, args.format);
   const flushOut = async (): Promise<void> => {
+    const media = stdoutBatch?.take();
+    if (media) await write(io.stdout, media);
     if (out.length === 0) return;
     const text = out;
     out = '';
     await write(io.stdout, text);
   };
   let failed = false;
+  let stopped = false;
   try {
     if (args.input === '-') {
       for await (const chunk of io.stdin as AsyncIterable<Uint8Array | string>) {
         demuxer.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
         await flushOut();
+        if (io.signal?.aborted) break;
       }
     } else {
       // A file: synchronous reads (no event-loop round trip per chunk) into recycled buffers. The
@@ -255,6 +286,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
           busy.push({ buf: b, end: pos });
           demuxer.push(n === READ_SIZE ? b : b.subarray(0, n));
           await flushOut();
+          if (io.signal?.aborted) break;
         }
       } finally {
         closeSync(fd);
@@ -263,14 +295,21 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     demuxer.end();
     video?.flush();
     audio?.flush();
+    await flushOut();
   } catch (e) {
-    io.stderr.write(`camstream demux: cannot read ${args.input === '-' ? 'stdin' : args.input}: ${(e as Error).message}\n`);
-    failed = true;
+    // A closed stdout (`| head`) is the reader's choice, not a fault of the input: stop quietly.
+    if (isClosedPipe(e)) stopped = true;
+    else {
+      io.stderr.write(`camstream demux: cannot read ${args.input === '-' ? 'stdin' : args.input}: ${(e as Error).message}\n`);
+      failed = true;
+    }
   } finally {
-    if (video) closeSync(video.fd);
-    if (audio) closeSync(audio.fd);
+    if (video && video.fd >= 0) closeSync(video.fd);
+    if (audio && audio.fd >= 0) closeSync(audio.fd);
   }
   if (failed) return 1;
+  if (stopped || io.signal?.aborted) return 0;
+  let report = '';
   if (!json) {
     for (const s of streams.values()) {
       const what =
@@ -279,10 +318,16 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
           : s.kind === 'audio'
             ? `${s.codec} ${s.sampleRate} Hz`
             : s.codec;
-      out += `${s.kind} channel ${s.channel}: ${what}; ${s.frames} frames (${s.keyframes} key), ${s.bytes} bytes, ${s.last - s.first} ms\n`;
+      report += `${s.kind} channel ${s.channel}: ${what}; ${s.frames} frames (${s.keyframes} key), ${s.bytes} bytes, ${s.last - s.first} ms\n`;
     }
   }
-  if (out.length > 0) await write(io.stdout, out);
+  try {
+    if (toStdout) io.stderr.write(report.replace(/^/gm, 'camstream demux: ').replace(/camstream demux: $/, ''));
+    else if (report.length > 0) await write(io.stdout, report);
+  } catch (e) {
+    if (isClosedPipe(e)) return 0;
+    throw e;
+  }
   const st = demuxer.stats;
   const fmt = 'detected' in demuxer ? (demuxer.detected ?? 'unknown') : demuxer.format;
   io.stderr.write(`camstream demux: ${fmt}: ${statsLine(st)}\n`);

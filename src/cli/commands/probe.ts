@@ -5,19 +5,21 @@
 import { RtspClient, type RtspDescription, type RtspTrack } from '../../client/rtsp-client.js';
 import { decodeH264Sprop } from '../../codec/h264/sprop.js';
 import { parseH264Sps } from '../../codec/h264/sps.js';
-import { ProtocolError } from '../../errors.js';
-import { parseArgs, UsageError } from '../args.js';
+import { numberOption, parseArgs, UsageError } from '../args.js';
+import { verboseRtsp } from '../verbose.js';
 import { write, type CliIo } from '../io.js';
 import { captureForUrl } from '../../capture/file.js';
+import { fingerprint } from '../../rtsp/policies.js';
 
 export const summary = 'show what an RTSP camera offers: server, methods, auth, SDP, tracks, codec parameters';
 
-const HELP = `usage: camstream probe <rtsp://[user:pass@]host[:port]/path> [--json] [--timeout MS]
+const HELP = `usage: camstream probe <rtsp://[user:pass@]host[:port]/path> [--json] [--timeout S] [-v]
 
-  --json        one JSON object on stdout instead of the readable report
-  --timeout MS  per-request timeout (default 10000)
-  --capture FILE  also write a pcapng capture of the exchange (passwords removed)
-Credentials in the URL are used, never printed.
+  --json         one JSON object on stdout instead of the readable report (an {"error":...} object on failure)
+  --timeout S    connect and per-request timeout in seconds (default 10)
+  -v, --verbose  print the RTSP dialogue on stderr (credentials redacted)
+  --capture FILE also write a pcapng capture of the exchange (passwords removed)
+Credentials in the URL are used, never printed. Exit status: 0 answered, 1 failed, 2 wrong usage.
 `;
 
 /** What probe prints of a track: the SDP facts, plus what the sprop SPS tells before any media. */
@@ -52,22 +54,25 @@ export function trackReport(d: RtspDescription): TrackReport[] {
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { flags: ['--json'], options: ['--timeout', '--capture'] });
+  const a = parseArgs(argv, { flags: ['--json', '--verbose'], options: ['--timeout', '--capture'], aliases: { '-v': '--verbose' } });
   if (a.help) {
     await write(io.stdout, HELP);
     return 0;
   }
   const url = a.positionals[0];
   if (!url || a.positionals.length > 1) throw new UsageError('probe takes exactly one rtsp:// URL (see --help)');
-  const timeout = a.options.get('--timeout');
+  const timeoutMs = (numberOption(a, '--timeout') ?? 10) * 1000;
   const cap = captureForUrl(a.options.get('--capture'), url);
-  const client = new RtspClient(url, { requestTimeoutMs: timeout ? Number(timeout) : 10_000, keepalive: false, tap: cap?.tap });
+  const client = new RtspClient(url, { connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, keepalive: false, tap: cap?.tap });
+  if (a.flags.has('--verbose')) verboseRtsp(client, io.stderr);
   try {
     const d = await client.describe();
     const tracks = trackReport(d);
+    // The vendor profile these facts suggest (src/rtsp/policies.ts), and why.
+    const profile = fingerprint({ server: d.server, methods: d.methods, sdpText: d.sdpText, contentBase: d.contentBase, url: d.url, authScheme: d.authScheme });
     if (a.flags.has('--json')) {
       const { sdp: _sdp, tracks: _t, ...rest } = d;
-      await write(io.stdout, JSON.stringify({ ...rest, tracks }) + '\n');
+      await write(io.stdout, JSON.stringify({ ...rest, tracks, profile }) + '\n');
     } else {
       const lines = [
         `url:       ${d.url}`,
@@ -75,6 +80,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         `methods:   ${d.methods.join(', ') || '(OPTIONS gave no Public header)'}`,
         `auth:      ${d.authScheme ? `${d.authScheme}${d.authAlgorithm ? ` (${d.authAlgorithm})` : ''}` : 'none asked'}`,
         `base:      ${d.contentBase}`,
+        `profile:   ${profile.profile} (${profile.reasons.join('; ')})`,
         `tracks:    ${tracks.length}`,
       ];
       for (const t of tracks) {
@@ -89,10 +95,6 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       await write(io.stdout, lines.join('\n') + '\n');
     }
     return 0;
-  } catch (e) {
-    const msg = e instanceof ProtocolError ? `${e.message}` : e instanceof Error ? e.message : String(e);
-    io.stderr.write(`camstream probe: ${msg}\n`);
-    return 1;
   } finally {
     await client.close();
     cap?.close();

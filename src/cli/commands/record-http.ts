@@ -1,33 +1,32 @@
 /**
  * `camstream record <http url> -o out.h264|out.dav`, called by commands/record.ts for
  * http(s):// URLs: a DH stream over HTTP (the WV-V series HTTP API V2.40 §4.2.2 realmonitor.cgi, §4.2.3 playBack.cgi,
- * §4.11.6 loadfile.cgi). `.dav` (or `.dh`) keeps the raw bytes as received; anything else gets the
- * first video channel's elementary stream (Annex B) through the DH/DHAV demuxer. Progress on a TTY,
- * a summary on stderr; the URL is shown without credentials.
+ * §4.11.6 loadfile.cgi). `raw` (.dav/.dh) keeps the bytes as received; `annexb` gets the first video
+ * channel's elementary stream through the DH/DHAV demuxer. Ends and reports like the RTSP recorder
+ * (record-summary.ts); the URL is shown without credentials.
  *
  * An answer that is not DH/DHAV (the camera's `Error ... Invalid Request!`, a JPEG, an MJPEG stream)
  * or that ends without one video frame is an error: a message, no output file left behind, exit 1.
  * A playback or download URL with `startTime=` and `endTime=` has a known length: the progress line
- * then shows how much of it was recorded, from the frames' own clock.
+ * and the summary then show how much of it was recorded, from the frames' own clock.
  */
-import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { CameraHttp } from '../../client/camera-http.js';
-import { parseHttpUrl } from '../../http/url.js';
 import { ProtocolError } from '../../errors.js';
+import { redactUrl } from '../../rtsp/url.js';
 import type { CliIo } from '../io.js';
-import { ProgressLine, formatStats } from '../progress.js';
+import type { OutputKind, RecordOutput } from '../output.js';
+import { ProgressLine } from '../progress.js';
+import { finishSummary, newSummary, summaryLine, type RecordEnd, type RecordSummary } from '../record-summary.js';
+import { httpHeadTap } from '../verbose.js';
 
 export interface RecordHttpOptions {
-  out: string;
+  out: RecordOutput;
+  format: OutputKind;
   durationS?: number;
   /** Stop after this many video frames. */
   frames?: number;
-  signal?: AbortSignal;
-}
-
-function writeAll(ws: WriteStream, b: Uint8Array): Promise<void> | undefined {
-  if (ws.write(b)) return undefined;
-  return new Promise((resolve) => ws.once('drain', resolve));
+  timeoutS?: number;
+  verbose?: boolean;
 }
 
 /** The WV-V series HTTP API V2.40 time `yyyy-mm-dd hh:mm:ss` (also `_` or `%20` between date and time) as a clock-free ms count. */
@@ -55,94 +54,98 @@ export function knownDurationS(url: string): number | undefined {
   return (end - start) / 1000;
 }
 
-/** Records; resolves with the exit code (0, or 1 after printing the error). */
-export async function recordHttp(url: string, opts: RecordHttpOptions, io: CliIo): Promise<number> {
-  if (/\.(mp4|mov)$/i.test(opts.out)) {
-    const { recordHttpMp4 } = await import('./record-mp4.js');
-    return recordHttpMp4(url, opts, io);
+function endOf(e: unknown): RecordEnd {
+  if (e instanceof ProtocolError) {
+    if (e.code === 'TIMEOUT') return 'timeout';
+    if (e.code === 'CONNECTION_CLOSED') return 'server-closed';
   }
-  const safe = parseHttpUrl(url).safe;
-  const raw = /\.(dav|dh)$/i.test(opts.out);
-  const err = io.stderr as NodeJS.WritableStream & { isTTY?: boolean };
-  const progress = new ProgressLine(err, `record ${safe}`);
+  return 'error';
+}
+
+/** Records; never throws for what the camera or network does: the summary says how it ended. */
+export async function recordHttp(url: string, opts: RecordHttpOptions, io: CliIo): Promise<RecordSummary> {
+  const raw = opts.format === 'raw';
+  const s = newSummary(redactUrl(url), opts.out.path, opts.format, new Date());
   const total = knownDurationS(url);
-  const t0 = Date.now();
-  let lastDraw = 0;
+  const progress = new ProgressLine(io.stderr, `recording ${s.url}`);
   const ac = new AbortController();
-  const onSigint = (): void => ac.abort();
-  process.once('SIGINT', onSigint);
-  opts.signal?.addEventListener('abort', onSigint, { once: true });
-  const stats = { frames: 0, bytes: 0, losses: 0, keyframes: 0 };
-  let ws: WriteStream | undefined;
-  const out = (): WriteStream => (ws ??= createWriteStream(opts.out));
+  let end: RecordEnd | undefined;
+  let error: unknown;
+  let close: (() => void) | undefined;
+  const stop = (why: RecordEnd): void => {
+    end ??= why;
+    close?.();
+    ac.abort();
+  };
+  const onAbort = (): void => stop(io.signal?.reason === 'output-closed' ? 'output-closed' : 'signal');
+  if (io.signal?.aborted) onAbort();
+  io.signal?.addEventListener('abort', onAbort, { once: true });
   let videoChannel: number | undefined;
   let firstTime: number | undefined;
   let covered = 0;
   let timer: NodeJS.Timeout | undefined;
   let wait: Promise<void> | undefined;
-  const cam = new CameraHttp(url, { signal: ac.signal });
-  const draw = (): void => {
-    if (total === undefined) return progress.update(stats);
-    const now = Date.now();
-    if (!err.isTTY || now - lastDraw < 250) return;
-    lastDraw = now;
-    const pct = Math.min(100, (covered / total) * 100);
-    err.write(`\r\x1b[Krecord ${safe} ${pct.toFixed(0)}% (${covered.toFixed(1)} of ${total.toFixed(1)} s) ${formatStats(stats, (now - t0) / 1000)}`);
-  };
+  const t = opts.timeoutS !== undefined ? opts.timeoutS * 1000 : undefined;
+  const cam = new CameraHttp(url, {
+    signal: ac.signal,
+    ...(t !== undefined ? { connectTimeoutMs: t, idleTimeoutMs: t, headTimeoutMs: t } : {}),
+    ...(opts.verbose ? { tap: httpHeadTap(io.stderr) } : {}),
+  });
   try {
-    const s = await cam.dh(url, {
-      onEvent: (e) => (e.type === 'resync' || e.type === 'error' ? stats.losses++ : undefined),
-      onBody: raw
-        ? (chunk) => {
-            stats.bytes += chunk.length;
-            wait = writeAll(out(), chunk) ?? wait;
-          }
-        : undefined,
+    const stream = await cam.dh(url, {
+      onEvent: (e) => (e.type === 'resync' || e.type === 'error' ? s.losses.resyncs++ : undefined),
+      onBody: raw ? (chunk) => void (wait = opts.out.write(chunk) ?? wait) : undefined,
     });
-    if (opts.durationS !== undefined) timer = setTimeout(() => s.close(), opts.durationS * 1000);
-    for await (const f of s) {
+    close = () => stream.close();
+    if (end !== undefined) stream.close();
+    if (opts.durationS !== undefined) timer = setTimeout(() => stop('duration'), opts.durationS * 1000);
+    for await (const f of stream) {
       if (f.kind === 'video') {
         videoChannel ??= f.channel;
-        if (f.channel === videoChannel && (raw || stats.frames > 0 || f.keyframe)) {
-          if (opts.frames !== undefined && stats.frames >= opts.frames) break;
-          stats.frames++;
-          if (f.keyframe) stats.keyframes++;
+        if (f.channel === videoChannel && (raw || s.frames > 0 || f.keyframe)) {
+          if (opts.frames !== undefined && s.frames >= opts.frames) {
+            end ??= 'frames';
+            break;
+          }
+          if (s.codec === '') s.codec = f.codec;
+          if (f.width) {
+            s.width = f.width;
+            s.height = f.height;
+          }
+          s.frames++;
+          if (f.keyframe) s.keyframes++;
           firstTime ??= f.time;
           covered = (f.time - firstTime) / 1000;
-          if (!raw) {
-            stats.bytes += f.payload.length;
-            wait = writeAll(out(), f.payload) ?? wait;
-          }
+          if (!raw) wait = opts.out.write(f.payload) ?? wait;
         }
       }
       if (wait) {
         await wait;
         wait = undefined;
       }
-      draw();
+      s.bytes = opts.out.bytes;
+      const note = total !== undefined ? `${Math.min(100, (covered / total) * 100).toFixed(0)}%` : '';
+      progress.update({ frames: s.frames, bytes: s.bytes, losses: s.losses.resyncs, keyframes: s.keyframes }, note);
     }
-    s.close();
-    if (stats.frames === 0 && !ac.signal.aborted) {
-      throw new ProtocolError('HTTP_BAD_RESPONSE', raw ? 'the answer held no video frame' : 'the answer held no decodable video frame (no keyframe)', { context: { url: safe } });
+    stream.close();
+    if (s.frames === 0 && end === undefined) {
+      throw new ProtocolError('HTTP_BAD_RESPONSE', raw ? 'the answer held no video frame' : 'the answer held no decodable video frame (no keyframe)', { context: { url: s.url } });
     }
+    end ??= 'end-of-stream';
   } catch (e) {
-    if (!(e instanceof ProtocolError && e.code === 'ABORTED')) {
-      if (total !== undefined && lastDraw > 0) err.write('\r\x1b[K');
-      io.stderr.write(`camstream record: ${e instanceof Error ? e.message : String(e)}\n`);
-      if (ws) {
-        await new Promise<void>((r) => ws!.end(r));
-        if (stats.frames === 0) rmSync(opts.out, { force: true }); // nothing usable: leave no file behind
-      }
-      return 1;
+    if (end === undefined) {
+      end = endOf(e);
+      error = e;
     }
   } finally {
     if (timer) clearTimeout(timer);
-    process.off('SIGINT', onSigint);
-    opts.signal?.removeEventListener('abort', onSigint);
+    io.signal?.removeEventListener('abort', onAbort);
+    await opts.out.close();
   }
-  if (ws) await new Promise<void>((r) => ws!.end(r));
-  if (total !== undefined && lastDraw > 0) err.write('\r\x1b[K');
-  const of = total !== undefined ? ` (${covered.toFixed(1)} of ${total.toFixed(1)} s of the recording)` : '';
-  progress.finish(stats, `-> ${opts.out}${of}`);
-  return 0;
+  s.bytes = opts.out.bytes;
+  if (total !== undefined && s.frames > 0) s.recording = { coveredS: Math.round(covered * 10) / 10, totalS: total };
+  finishSummary(s, new Date(), end, error);
+  progress.finish({ frames: s.frames, bytes: s.bytes, losses: s.losses.resyncs }, '', false);
+  io.stderr.write(summaryLine(s));
+  return s;
 }

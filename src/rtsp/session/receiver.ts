@@ -72,8 +72,8 @@ export class TrackReceiver {
   private now = 0;
   // ONVIF replay (ONVIF Streaming Specification §6.3): the extension of the unit being received and
   // of the one before (a unit may be completed by the next unit's first packet).
-  private replayCur: { ts: number; info: OnvifReplayInfo } | undefined;
-  private replayPrev: { ts: number; info: OnvifReplayInfo } | undefined;
+  private replayCur: { ts: number; info: OnvifReplayInfo; started?: boolean } | undefined;
+  private replayPrev: { ts: number; info: OnvifReplayInfo; started?: boolean } | undefined;
   /** Low byte of the latest PLAY's CSeq, and whether the server has ever echoed one. */
   private playCseq: number | undefined;
   private cseqEchoed = false;
@@ -158,6 +158,14 @@ export class TrackReceiver {
     }
     if (this.firstSeq < 0) this.first(p.sequenceNumber, p.timestamp);
     if (stale) return;
+    const rep = this.replayCur;
+    if (lost > 0 && rep !== undefined && rep.ts === p.timestamp && rep.info.discontinuity && !rep.started) {
+      // ONVIF replay D bit on the first packet of a unit: the server says the gap lies before this
+      // unit (a seek flushed packets that had sequence numbers), so the unit itself is whole.
+      this.depacketizer.reset();
+      lost = 0;
+    }
+    if (rep !== undefined && rep.ts === p.timestamp) rep.started = true;
     // The loss counted here is the depacketizer's too: it does not re-derive it.
     this.depacketizer.pushPayload(p.data, p.payloadOffset, p.payloadOffset + p.payloadLength, p.timestamp, p.marker, p.sequenceNumber, lost);
   }

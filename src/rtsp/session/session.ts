@@ -541,7 +541,7 @@ export class RtspSession {
       this.pending.delete(k);
       p.reject(abortError);
     }
-    if (this.sessionId && this.isConnected) {
+    if (this.sessionId && this.isConnected && this.options.teardownPolicy !== 'skip') {
       try {
         await this.request('TEARDOWN', this.aggregateUrl(), { Session: this.sessionId }, { timeoutMs: this.options.teardownTimeoutMs ?? 2000, allowStatus: () => true });
       } catch {
@@ -549,6 +549,16 @@ export class RtspSession {
       }
     }
     this.finish('closed', reason);
+  }
+
+  /**
+   * Sends a packet we produce (talk-back RTP or its RTCP, ONVIF Streaming Specification §5.3) on an
+   * interleaved channel of the control connection (RFC 2326 §10.12). False when not connected.
+   */
+  sendInterleaved(channel: number, packet: Uint8Array): boolean {
+    if (!this.isConnected || this.closed || channel < 0 || channel > 255) return false;
+    this.sink.write(encodeInterleaved(channel, packet));
+    return true;
   }
 
   /** Ends the session with an error now (the driver's own failures: write backlog, I/O). */
@@ -836,7 +846,8 @@ export class RtspSession {
     this.keepaliveAt = this.now + every;
     if (!this.sessionId || !this.isConnected || this.closing) return;
     // GET_PARAMETER when the server lists it (RFC 2326 §10.8), else OPTIONS (docs/camera-quirks.md #18).
-    const method = this.methods.includes('GET_PARAMETER') ? 'GET_PARAMETER' : 'OPTIONS';
+    const chosen = this.options.keepaliveMethod ?? 'auto';
+    const method = chosen !== 'auto' ? chosen : this.methods.includes('GET_PARAMETER') ? 'GET_PARAMETER' : 'OPTIONS';
     const uri = method === 'OPTIONS' ? this.url.requestUrl : this.aggregateUrl();
     this.stats.keepalivesSent++;
     this.request(method, uri, { Session: this.sessionId }, { keepalive: true, timeoutMs: Math.min(every, this.options.requestTimeoutMs ?? 10_000), allowStatus: () => true }).catch(

@@ -186,6 +186,10 @@ export interface RtspSessionOptions {
   /** Keep the session alive at timeout/2 (default true). */
   keepalive?: boolean;
   keepaliveIntervalMs?: number;
+  /** Keepalive request (src/rtsp/policies.ts): 'auto' (default) = GET_PARAMETER when Public lists it, else OPTIONS. */
+  keepaliveMethod?: 'auto' | 'GET_PARAMETER' | 'OPTIONS' | 'SET_PARAMETER';
+  /** 'same-connection' (default) sends TEARDOWN; 'skip' just closes (src/rtsp/policies.ts). */
+  teardownPolicy?: 'same-connection' | 'skip';
   /** Bounded wait for the TEARDOWN answer (default 2 s). */
   teardownTimeoutMs?: number;
   maxRedirects?: number;
