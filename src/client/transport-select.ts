@@ -45,6 +45,11 @@ export interface UdpOptions {
   sourceCheck?: UdpSourceCheck;
   /** Multicast TTL asked for in SETUP (default: the server's choice). */
   ttl?: number;
+  /**
+   * Send the NAT-opening datagrams after SETUP (default true). VLC 3.0's RTSP server ends the session
+   * when they arrive: turn this off for it (see README, Transports).
+   */
+  natPunch?: boolean;
 }
 
 export const DEFAULT_UDP_RECEIVE_BUFFER = 2 * 1024 * 1024;
@@ -139,7 +144,7 @@ export class ClientTransports {
     const pair = t.pair;
     if (!pair) return;
     pair.setPeer({ address: source, rtpPort: tr.serverPort?.[0], rtcpPort: tr.serverPort?.[1] });
-    pair.punch(ownSsrc);
+    if (this.opts.natPunch !== false) pair.punch(ownSsrc);
   }
 
   /** RTCP (receiver reports) of a UDP or multicast track. */
