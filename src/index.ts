@@ -81,3 +81,12 @@ export { Timeline } from './timeline/index.js';
 export type { TimelineTrack, TimelineOptions, TimelineInput, TimelineOutput, TimelineStats } from './timeline/index.js';
 export { ReconnectingRtspClient, isPermanentError } from './client/reconnect.js';
 export type { ReconnectPolicy, ReconnectingClientOptions, ReconnectEvent, RetryEvent, ReconnectStats, ReconnectingClientEvents } from './client/reconnect.js';
+
+// ---- playback and two-way audio ---------------------------------------------------------------------
+export { playbackUrl, fileStreamUrl } from './rtsp/playback.js';
+export type { DeviceTimeZone, PlaybackUrlOptions } from './rtsp/playback.js';
+export type { RangeInput, RangeHeader, MediaRange } from './rtsp/range.js';
+export type { PlayOptions, PlayResponse } from './rtsp/session/types.js';
+export type { OnvifReplayInfo } from './rtp/onvif-replay.js';
+export { Backchannel, dahuaBackchannelUrl } from './client/backchannel.js';
+export type { BackchannelOptions, TalkCodec } from './client/backchannel.js';

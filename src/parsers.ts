@@ -97,3 +97,11 @@ export type { EventDataStatus, MotionStatus, IoStatus, IoInput, IoOutput, FaceRe
 export { DhDemuxer } from './dh/dh-demuxer.js';
 export { DhavDemuxer, dhavDateToMs } from './dh/dhav-demuxer.js';
 export { AutoDemuxer, sniff, createDemuxer } from './dh/sniff.js';
+
+// ---- playback: Range / Scale / Speed, the ONVIF replay extension, the talk-back sender ------------
+export { parseRangeHeader, formatRange, parseScale, formatScale, parseSpeed, formatSpeed } from './rtsp/range.js';
+export type { NptRange, ClockRange, SmpteRange, SmpteTime, SmpteUnit } from './rtsp/range.js';
+export { parseOnvifReplay, withOnvifReplay } from './rtp/onvif-replay.js';
+export type { OnvifReplayFields } from './rtp/onvif-replay.js';
+export { BackchannelSender } from './client/backchannel.js';
+export type { BackchannelSenderOptions } from './client/backchannel.js';

@@ -17,7 +17,8 @@
  * control exchange but not their datagrams.
  */
 import { RtspSession } from '../rtsp/session/session.js';
-import type { EndReason, RtspFrame, RtspSessionOptions } from '../rtsp/session/types.js';
+import type { EndReason, RtspFrame, RtspSessionOptions, TrackTransport } from '../rtsp/session/types.js';
+import { parseTransport } from '../rtsp/headers.js';
 import { RtspStreamParser } from '../rtsp/rtsp-parser.js';
 import { stripCredentials } from '../rtsp/url.js';
 import { ProtocolError } from '../errors.js';
@@ -49,6 +50,17 @@ const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(res
 interface CapturedRequest {
   method: string;
   url: string;
+  /** SETUP: the Transport header as sent. */
+  transport?: string;
+}
+
+/** The transport a captured SETUP asked for, as the session's TrackTransport. */
+function trackTransport(header: string | undefined): TrackTransport | undefined {
+  const spec = header ? parseTransport(header) : undefined;
+  if (!spec) return undefined;
+  if (spec.lowerTransport === 'TCP') return spec.interleaved ? { kind: 'interleaved', channels: spec.interleaved } : { kind: 'interleaved' };
+  if (spec.delivery === 'multicast') return { kind: 'multicast' };
+  return spec.clientPort ? { kind: 'udp', clientPort: spec.clientPort } : undefined;
 }
 
 /** Runs the capture's first RTSP connection through an RtspSession. */
@@ -62,7 +74,7 @@ export async function replayCapture(events: readonly CaptureEvent[], o: ReplayOp
   const captured: CapturedRequest[] = [];
   const outParser = new RtspStreamParser({
     message: (m) => {
-      if (m.head.kind === 'request') captured.push({ method: m.head.method, url: stripCredentials(m.head.uri) });
+      if (m.head.kind === 'request') captured.push({ method: m.head.method, url: stripCredentials(m.head.uri), transport: m.head.headers.get('transport') });
     },
     interleaved: () => undefined,
     error: () => undefined,
@@ -140,14 +152,17 @@ export async function replayCapture(events: readonly CaptureEvent[], o: ReplayOp
         }
         return;
       case 'SETUP': {
-        if (setupUrls.has(r.url)) return; // the same SETUP again: an auth retry
-        setupUrls.add(r.url);
+        // The same SETUP again is an auth retry (the session repeats it itself); another Transport is
+        // the live client's fallback (UDP refused with 461 -> TCP interleaved), made here too.
+        const key = `${r.url} ${r.transport ?? ''}`;
+        if (setupUrls.has(key)) return;
+        setupUrls.add(key);
         await settle();
         const tracks = session.description?.tracks ?? [];
         const t = tracks.find((x) => x.control === r.url) ?? tracks.find((x) => r.url.endsWith(x.media.control ?? '\u0000'));
         if (t) {
-          result.tracks.push(t.index);
-          run(session.setup(t.index, clock));
+          if (!result.tracks.includes(t.index)) result.tracks.push(t.index);
+          run(session.setup(t.index, clock, trackTransport(r.transport)));
         }
         return;
       }

@@ -235,7 +235,8 @@ export class ReconnectingRtspClient extends EventEmitter {
       for (;;) {
         const c = this.client;
         if (!c) return;
-        const hasVideo = (this.description?.tracks ?? c.tracks).some((t) => t.type === 'video' && t.supported);
+        // Resume at a keyframe only when a video track is set up (an audio-only session resumes at once).
+        const hasVideo = c.rtsp.setupTracks.some((t) => t.type === 'video');
         let reason: ErrorCode | 'end' = 'end';
         let error: ProtocolError | undefined;
         try {

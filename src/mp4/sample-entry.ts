@@ -71,7 +71,7 @@ export function h264Entry(sps: Uint8Array, pps: Uint8Array[], inBand: boolean): 
  * The 12 profile_tier_level bytes are copied from the SPS (after its 2-byte NAL header and the
  * vps_id / max_sub_layers / nesting byte, emulation prevention removed).
  */
-export function buildHevcDecoderConfig(vps: Uint8Array[], sps: Uint8Array[], pps: Uint8Array[], bitDepthLuma = 8, bitDepthChroma = 8): Uint8Array {
+export function buildHevcDecoderConfig(vps: Uint8Array[], sps: Uint8Array[], pps: Uint8Array[]): Uint8Array {
   const first = sps[0];
   if (!first) throw new ProtocolError('MP4_UNSUPPORTED', 'H.265 track without an SPS');
   const info = parseH265Sps(first);
@@ -83,7 +83,7 @@ export function buildHevcDecoderConfig(vps: Uint8Array[], sps: Uint8Array[], pps
   w.u8(1);
   w.bytes(rbsp.subarray(3, 15));
   w.u16(0xf000).u8(0xfc).u8(0xfc | info.chromaFormatIdc);
-  w.u8(0xf8 | (bitDepthLuma - 8)).u8(0xf8 | (bitDepthChroma - 8));
+  w.u8(0xf8 | (info.bitDepthLuma - 8)).u8(0xf8 | (info.bitDepthChroma - 8));
   w.u16(0);
   w.u8((subLayers << 3) | (nested << 2) | 3);
   const arrays: [number, Uint8Array[]][] = [[32, vps], [33, sps], [34, pps]];

@@ -7,3 +7,5 @@ export { DigestServer } from './digest-server.js';
 export type { AuthMode, DigestServerOptions } from './digest-server.js';
 export { dhPacket, dhExtend, muxDh, muxDhav, dhavPackets, dhavExt, dhavType, packDhavDate } from './dh-muxer.js';
 export type { MuxFrame, DhavMuxOptions } from './dh-muxer.js';
+export { PlaybackCamera } from './virtual-camera-playback.js';
+export type { PlaybackCameraOptions, PlaybackCameraStats, BackchannelPacket, BackchannelCodec } from './virtual-camera-playback.js';

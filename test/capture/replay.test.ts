@@ -25,12 +25,12 @@ function frameKey(f: { track: number; timestamp: number; keyframe: boolean; data
   return `${f.track}/${f.timestamp}/${f.keyframe ? 'K' : '-'}/${f.discontinuity ? 'D' : '-'}/${createHash('sha1').update(f.data).digest('hex')}`;
 }
 
-async function live(quirks: Partial<RtspQuirks>, faults: RtspFaults, n: number, audio = false): Promise<{ seen: Seen; capture: Uint8Array }> {
+async function live(quirks: Partial<RtspQuirks>, faults: RtspFaults, n: number, audio = false, transport: 'tcp' | 'auto' = 'tcp'): Promise<{ seen: Seen; capture: Uint8Array }> {
   const cam = await new VirtualCamera({ pace: 'fast', auth: 'digest', password: 'se:cret', quirks, faults, audio }).start();
   cams.push(cam);
   const sink = new MemorySink();
   const cap = new PcapngCapture(sink);
-  const client = new RtspClient(cam.url(), { tap: cap });
+  const client = new RtspClient(cam.url(), { tap: cap, transport });
   const seen: Seen = { frames: [], warnings: [] };
   client.on('warning', (w) => seen.warnings.push(`${w.code}: ${w.message}`));
   try {

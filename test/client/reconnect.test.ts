@@ -89,6 +89,25 @@ describe('ReconnectingRtspClient against the virtual camera', () => {
     expect(sup.current).toBeUndefined();
   });
 
+  it('reconnects after an idle timeout (a camera that stalls: no bytes, no answers)', async () => {
+    const cam = await new VirtualCamera({ pace: 'fast', loop: true, faults: { stallAfter: 100 } }).start();
+    cleanup.push(() => cam.stop());
+    const sup = new ReconnectingRtspClient(cam.url(), { idleTimeoutMs: 300, teardownTimeoutMs: 200, reconnect: { initialDelayMs: 10, jitter: 0 } });
+    cleanup.push(() => sup.close());
+    const reconnects: ReconnectEvent[] = [];
+    sup.on('reconnect', (e) => reconnects.push(e));
+    await sup.start();
+    let after = 0;
+    for await (const f of sup.frames()) {
+      if (reconnects.length > 0) {
+        if (after === 0) expect(f.discontinuity && f.keyframe).toBe(true);
+        if (++after >= 5) break;
+      }
+    }
+    expect(reconnects[0]!.reason).toBe('TIMEOUT');
+    expect(reconnects[0]!.downMs).toBeGreaterThanOrEqual(300);
+  });
+
   it('stops at once on a permanent answer (credentials refused)', async () => {
     const cam = await new VirtualCamera({ auth: 'digest', username: 'admin', password: 'right' }).start();
     cleanup.push(() => cam.stop());

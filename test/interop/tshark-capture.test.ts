@@ -62,7 +62,7 @@ const PASSWORD = 'p@ss:w0rd/x';
 async function captureSession(url: string, dir: string, until: (c: RtspClient) => boolean): Promise<{ file: string; rtp: number; decodeAs: string[] }> {
   const sink = new MemorySink();
   const cap = new PcapngCapture(sink, { secrets: secretForms('admin', PASSWORD) });
-  const client = new RtspClient(url, { tap: cap });
+  const client = new RtspClient(url, { tap: cap, transport: 'tcp' });
   try {
     await client.start();
     await new Promise<void>((resolve, reject) => {
@@ -164,7 +164,7 @@ describe.skipIf(skip)('tshark reads camstream captures', () => {
     it('replaying the capture of a GStreamer session gives the live frames (hash of every unit) and warnings', async () => {
       const sink = new MemorySink();
       const cap = new PcapngCapture(sink);
-      const client = new RtspClient(gst.url('/live', { user: 'admin', password: PASSWORD }), { tap: cap });
+      const client = new RtspClient(gst.url('/live', { user: 'admin', password: PASSWORD }), { tap: cap, transport: 'tcp' });
       const frames: string[] = [];
       const warnings: string[] = [];
       client.on('warning', (w) => warnings.push(`${w.code}: ${w.message}`));

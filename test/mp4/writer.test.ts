@@ -144,6 +144,7 @@ describe('Mp4Writer: other codecs and containers', () => {
     const hvcC = t!.entryBoxes.hvcC!;
     expect(hvcC[0]).toBe(1);
     expect(hvcC[22]).toBe(3); // numOfArrays
+    expect([hvcC[16], hvcC[17], hvcC[18]]).toEqual([0xfc | 1, 0xf8 | 0, 0xf8 | 0]); // 4:2:0, 8-bit luma and chroma (Main)
     expect([hvcC[23]! & 0x3f]).toEqual([32]);
     expect(t!.samples).toHaveLength(units.length);
     t!.samples.forEach((s, i) => expect(firstDiff(lengthPrefixedNalus(s.data), units[i]!.nalus!.filter((n) => ![32, 33, 34, 35].includes(h265Type(n))))).toBe(-1));

@@ -22,7 +22,9 @@ const ENTRIES: Record<string, { module: object; names: string[] }> = {
       // MP4
       'Mp4Writer', 'Mp4FileWriter', 'completeFragmentsLength',
       // recording timeline, reconnects
-      'Timeline', 'ReconnectingRtspClient', 'isPermanentError'],
+      'Timeline', 'ReconnectingRtspClient', 'isPermanentError',
+      // playback and two-way audio
+      'playbackUrl', 'fileStreamUrl', 'Backchannel', 'dahuaBackchannelUrl'],
   },
   'camstream/parsers': {
     module: parsers,
@@ -49,11 +51,13 @@ const ENTRIES: Record<string, { module: object; names: string[] }> = {
       'parseAttachLine', 'parseAttachText', 'decodeAttachPart', 'parseEventData', 'decodeEventDataPart', 'decodeIoStatus', 'parseFaceRects',
       // DH / DHAV
       'DhDemuxer', 'DhavDemuxer', 'dhavDateToMs', 'AutoDemuxer', 'sniff', 'createDemuxer',
+      // playback
+      'parseRangeHeader', 'formatRange', 'parseScale', 'formatScale', 'parseSpeed', 'formatSpeed', 'parseOnvifReplay', 'withOnvifReplay', 'BackchannelSender',
     ],
   },
   'camstream/testing': {
     module: testing,
-    names: ['VirtualCamera', 'NO_QUIRKS', 'VirtualHttpCamera', 'DigestServer', 'dhPacket', 'dhExtend', 'muxDh', 'muxDhav', 'dhavPackets', 'dhavExt', 'dhavType', 'packDhavDate'],
+    names: ['VirtualCamera', 'NO_QUIRKS', 'VirtualHttpCamera', 'DigestServer', 'dhPacket', 'dhExtend', 'muxDh', 'muxDhav', 'dhavPackets', 'dhavExt', 'dhavType', 'packDhavDate', 'PlaybackCamera'],
   },
 };
 

@@ -84,7 +84,7 @@ export async function recordRtspMp4(url: string, o: RecordMp4Options, io: CliIo)
   try {
     const d = sup ? await sup.start() : await single!.start();
     const client = (): RtspClient => (sup ? sup.current! : single!);
-    const setUp = client().tracks.filter((t) => t.rtpChannel !== undefined || t.transport !== undefined);
+    const setUp = client().rtsp.setupTracks;
     const index = new Map<number, number>();
     const tracks: RecorderTrack[] = [];
     for (const t of setUp.length ? setUp : d.tracks.filter((x) => x.supported)) {

@@ -17,6 +17,9 @@ export interface H265SpsInfo {
   levelIdc: number;
   spsId: number;
   chromaFormatIdc: number;
+  /** bit_depth_luma_minus8 + 8, bit_depth_chroma_minus8 + 8 (§7.4.3.2.1). */
+  bitDepthLuma: number;
+  bitDepthChroma: number;
   width: number;
   height: number;
   codecString: string;
@@ -77,7 +80,12 @@ export function parseH265Sps(nal: Uint8Array): H265SpsInfo {
       height -= subH * (top + bottom);
       if (width <= 0 || height <= 0) throw new RangeError('conformance window larger than the picture');
     }
+    const bitDepthLuma = r.ue() + 8;
+    const bitDepthChroma = r.ue() + 8;
+    if (bitDepthLuma > 16 || bitDepthChroma > 16) throw new RangeError(`bit depth ${bitDepthLuma}/${bitDepthChroma}`);
     return {
+      bitDepthLuma,
+      bitDepthChroma,
       profileSpace,
       tierFlag,
       profileIdc,
