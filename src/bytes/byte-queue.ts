@@ -186,6 +186,19 @@ export class ByteQueue {
     return ch.subarray(pos, Math.min(ch.length, pos + max));
   }
 
+  /**
+   * The chunk holding the first unconsumed byte, whole (no view made): its live bytes start at
+   * `headPos`. For hot loops that parse in place; empty when nothing is held.
+   */
+  get headChunk(): Buffer {
+    return this.head < this.chunks.length ? this.chunks[this.head]! : EMPTY;
+  }
+
+  /** Index in `headChunk` of the first unconsumed byte. */
+  get headPos(): number {
+    return this.headOff;
+  }
+
   /** The live bytes of the k-th held chunk (0 = the one holding the first unconsumed byte). */
   chunkAt(k: number): Buffer {
     const c = this.head + k;

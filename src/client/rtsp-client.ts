@@ -27,8 +27,8 @@ export type { RtspDescription, RtspFrame, RtspStats, RtspTrack, EndReason, Sessi
 
 export interface RtspClientOptions extends Omit<RtspSessionOptions, 'transport'> {
   /**
-   * How media travels (client/transport-select.ts): 'auto' (default: UDP, then TCP when the server
-   * refuses UDP or no RTP arrives within `udpTimeoutMs`), 'tcp', 'udp', 'multicast', 'http' (RTSP
+   * How media travels (client/transport-select.ts): 'tcp' (default), 'auto' (UDP, then TCP when the
+   * server refuses UDP or no RTP arrives within `udpTimeoutMs`), 'udp', 'multicast', 'http' (RTSP
    * over an HTTP tunnel; HTTPS for rtsps:// URLs), or a function choosing per track.
    */
   transport?: TransportMode | ((track: RtspTrack) => TrackTransport);
@@ -102,7 +102,9 @@ export class RtspClient extends EventEmitter {
     super();
     this.options = options;
     this.url = url;
-    const requested = typeof options.transport === 'string' ? options.transport : options.transport ? 'tcp' : 'auto';
+    // Default 'tcp' for the library (what every existing caller and capture expects); 'auto' is opt-in
+    // and the CLI's default.
+    const requested = typeof options.transport === 'string' ? options.transport : 'tcp';
     this.transportInfo = { requested, used: requested === 'auto' ? 'udp' : requested, reason: 'requested' };
     this.udp = new ClientTransports(
       {

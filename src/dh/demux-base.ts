@@ -204,13 +204,14 @@ export abstract class DemuxBase {
       const avail = q.length;
       if (avail === 0) return;
       if (!this.hunting) {
-        const head = q.chunkAt(0);
-        const stop = this.scan(head, 0, q.offset);
-        if (stop !== 0) {
-          q.skip(stop);
+        const head = q.headChunk;
+        const p0 = q.headPos;
+        const stop = this.scan(head, p0, q.offset - p0);
+        if (stop !== p0) {
+          q.skip(stop - p0);
           continue;
         }
-        if (q.chunkCount >= 2 && this.bridge(head, q.chunkAt(1))) continue;
+        if (q.chunkCount >= 2 && this.bridge(head, p0, q.chunkAt(1))) continue;
       }
       if (this.hunting) {
         const i = q.indexOf(magic);
@@ -320,15 +321,14 @@ export abstract class DemuxBase {
 
   /**
    * The hot path's partner for the packet that straddles the first two held chunks (one per chunk
-   * edge): when its header and extensions lie in `prev` (the live part of the first chunk), the rest
+   * edge): when its header and extensions lie in `prev` (the first chunk, live from `hp`), the rest
    * (payload end and trailer) in `cur` (the second), and everything agrees, the payload is assembled with one copy of each part and the packet
    * accepted. Anything else (header straddling, a third chunk, any doubt) is left to `step`.
    */
-  private bridge(prev: Uint8Array, cur: Uint8Array): boolean {
+  private bridge(prev: Uint8Array, hp: number, cur: Uint8Array): boolean {
     const q = this.q;
-    const have = prev.length;
+    const have = prev.length - hp;
     if (have < HEADER_SIZE) return false;
-    const hp = 0;
     const magic = this.magic;
     for (let k = 0; k < magic.length; k++) if (prev[hp + k] !== magic[k]) return false;
     if (this.checkHeader(prev, hp) !== HeaderCheck.Ok || checksumAt(prev, hp) !== prev[hp + 23]) return false;

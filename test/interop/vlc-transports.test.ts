@@ -59,7 +59,7 @@ describe.skipIf(!haveVlc)("VLC's RTSP server (UDP only)", () => {
   });
 
   it("'auto' plays over UDP and gets H.264 frames", async () => {
-    const client = new RtspClient(`rtsp://127.0.0.1:${port}/test`, { udp: { natPunch: false } });
+    const client = new RtspClient(`rtsp://127.0.0.1:${port}/test`, { transport: 'auto', udp: { natPunch: false } });
     try {
       await client.start();
       expect(client.transport).toEqual({ requested: 'auto', used: 'udp', reason: 'requested' });

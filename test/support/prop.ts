@@ -18,9 +18,10 @@ export function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
 
 /**
  * Per-test timeout for properties, scaled to the run count: the default 30 s at the quick default,
- * 25 ms per run beyond it (100,000 runs: 42 min). Applied with `describe(name, { timeout: PROP_TIMEOUT }, ...)`.
+ * 100 ms per run beyond it (a bound on a hang, not a speed target: the slowest properties take
+ * ~25 ms per run on a loaded 2-core machine). Applied with `describe(name, { timeout: PROP_TIMEOUT }, ...)`.
  */
-export const PROP_TIMEOUT = Math.max(30_000, PROP_RUNS * 25);
+export const PROP_TIMEOUT = Math.max(30_000, PROP_RUNS * 100);
 
 /** Runs per `fc.assert` batch before `assertProp` yields to the event loop. */
 const BATCH = 250;

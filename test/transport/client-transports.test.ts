@@ -89,7 +89,7 @@ describe('RtspClient transports (VirtualCamera)', () => {
 
   it("auto: UDP when the camera offers it; TCP after 461 from a TCP-only camera, with the reason", async () => {
     const both = await camera();
-    const c1 = client(both.url());
+    const c1 = client(both.url(), { transport: 'auto' });
     const seen: string[] = [];
     c1.on('transport', (i) => seen.push(`${i.used}/${i.reason}`));
     await c1.start();
@@ -98,7 +98,7 @@ describe('RtspClient transports (VirtualCamera)', () => {
     expect(seen).toEqual(['udp/requested']);
 
     const tcpOnly = await camera({ transports: ['tcp'] });
-    const c2 = client(tcpOnly.url());
+    const c2 = client(tcpOnly.url(), { transport: 'auto' });
     const warnings: ProtocolError[] = [];
     c2.on('warning', (e) => warnings.push(e));
     await c2.start();
@@ -110,7 +110,7 @@ describe('RtspClient transports (VirtualCamera)', () => {
 
   it('auto: no RTP over UDP within udpTimeoutMs after PLAY -> TEARDOWN and the same stream over TCP', async () => {
     const cam = await camera({ faults: { udpBlackhole: true } });
-    const c = client(cam.url(), { udpTimeoutMs: 300 });
+    const c = client(cam.url(), { transport: 'auto', udpTimeoutMs: 300 });
     const warnings: ProtocolError[] = [];
     c.on('warning', (e) => warnings.push(e));
     await c.start();
