@@ -1,45 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server, type Socket } from 'node:net';
 import { httpRequest, expectOk, throwIfCameraError } from '../../src/client/http-client.js';
 import { ChunkedDecoder } from '../../src/http/chunked.js';
 import { ProtocolError } from '../../src/errors.js';
 import { VirtualHttpCamera } from '../../src/testing/virtual-camera-http.js';
 import { CameraHttp } from '../../src/client/camera-http.js';
 import { splitAt } from '../support/prop.js';
+import { scriptedHttp } from '../support/scripted-http.js';
 
 /** A loopback server that answers every request with `respond(socket, requestHead)`. */
-async function scripted(respond: (s: Socket, head: string, n: number) => void): Promise<{ url: (p?: string) => string; server: Server; requests: string[]; open: () => number; close: () => Promise<void> }> {
-  const requests: string[] = [];
-  const socks = new Set<Socket>();
-  const server = createServer((s) => {
-    socks.add(s);
-    s.on('close', () => socks.delete(s));
-    s.on('error', () => undefined);
-    let buf = '';
-    let answered = false;
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      const end = buf.indexOf('\r\n\r\n');
-      if (end >= 0 && !answered) {
-        answered = true;
-        requests.push(buf.slice(0, end));
-        respond(s, buf.slice(0, end), requests.length);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: (p = '/') => `http://127.0.0.1:${port}${p}`,
-    server,
-    requests,
-    open: () => socks.size,
-    close: () => {
-      for (const s of socks) s.destroy();
-      return new Promise((r) => server.close(() => r()));
-    },
-  };
-}
+const scripted = scriptedHttp;
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {

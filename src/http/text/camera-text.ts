@@ -9,7 +9,8 @@
  */
 import { ProtocolError } from '../../errors.js';
 
-function lines(text: string): string[] {
+/** The non-empty lines of a camera text answer, trimmed (CRLF or bare LF). */
+export function nonEmptyLines(text: string): string[] {
   const out: string[] = [];
   for (const raw of text.split('\n')) {
     const l = raw.trim();
@@ -21,7 +22,7 @@ function lines(text: string): string[] {
 /** `key=value` lines in order (split at the first '='; lines without one are skipped). */
 export function parseKeyValueLines(text: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  for (const l of lines(text)) {
+  for (const l of nonEmptyLines(text)) {
     const eq = l.indexOf('=');
     if (eq <= 0) continue;
     out.push([l.slice(0, eq).trim(), l.slice(eq + 1).trim()]);
@@ -66,7 +67,7 @@ export interface CameraError {
  *  - the IP Camera Standard API 5.0.0 §5.1.1.3: `# Error: <description>` (also accepted without `#`).
  */
 export function parseCameraError(text: string): CameraError | undefined {
-  const ls = lines(text);
+  const ls = nonEmptyLines(text);
   if (ls.length === 0 || ls.length > 8) return undefined;
   for (const l of ls) {
     const m = /^#?\s*Error\s*:\s*(.*)$/i.exec(l);
@@ -102,7 +103,7 @@ export interface RootParams {
 export function parseRootParams(text: string): RootParams {
   const params = Object.create(null) as Record<string, string>;
   const out: RootParams = { params };
-  for (const l of lines(text)) {
+  for (const l of nonEmptyLines(text)) {
     const err = /^#?\s*Error\s*:\s*(.*)$/i.exec(l);
     if (err) {
       out.error = err[1]!.trim();

@@ -26,6 +26,7 @@
  * time (as `formatCameraTime` writes them), and the text is kept beside them.
  */
 import { ProtocolError } from '../../errors.js';
+import { nonEmptyLines } from './camera-text.js';
 
 export interface MediaFile {
   /** As the camera wrote it (see the file comment about the document's -1). */
@@ -72,14 +73,6 @@ export function parseCameraTime(text: string): Date | undefined {
   return Number.isNaN(t.getTime()) || t.getDate() !== d ? undefined : t;
 }
 
-function lines(text: string): string[] {
-  const out: string[] = [];
-  for (const raw of text.split('\n')) {
-    const l = raw.trim();
-    if (l.length > 0) out.push(l);
-  }
-  return out;
-}
 
 function bad(message: string, text: string): ProtocolError {
   return new ProtocolError('HTTP_BAD_RESPONSE', message, { context: { body: text.slice(0, 80) } });
@@ -87,7 +80,7 @@ function bad(message: string, text: string): ProtocolError {
 
 /** factory.create: the finder's object id (text, leading zeros kept). */
 export function parseFinderCreate(text: string): string {
-  for (const l of lines(text)) {
+  for (const l of nonEmptyLines(text)) {
     const m = /^result\s*=\s*(\d{1,20})$/.exec(l);
     if (m) return m[1]!;
   }
@@ -111,7 +104,7 @@ function intOf(v: string): number | undefined {
 export function parseFindNextFile(text: string): FindNextFileResult {
   let found: number | undefined;
   const items = new Map<number, MediaFile>();
-  for (const l of lines(text)) {
+  for (const l of nonEmptyLines(text)) {
     const eq = l.indexOf('=');
     if (eq <= 0) continue;
     const key = l.slice(0, eq).trim();
@@ -229,7 +222,7 @@ export interface StoredFile {
 /** IP Camera Standard API 5.0.0 §5.1.5 `action=list` (see the file comment); `# Error:` lines are the caller's to check. */
 export function parseStorageList(text: string): StoredFile[] {
   const out: StoredFile[] = [];
-  for (const l of lines(text)) {
+  for (const l of nonEmptyLines(text)) {
     if (l.startsWith('#')) continue;
     let rest = l.replace(/^filename\s*=\s*/i, '');
     let size: number | undefined;
