@@ -12,6 +12,7 @@ import type { WireConnection, WireEndpoint, WireTap } from './tap.js';
 import { MAX_HEADER, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, ipBytes, sameFamily, writeHeaders, type IpBytes, type SegmentHeader } from './frames.js';
 import { LINKTYPE_ETHERNET, epbSize, interfaceDescriptionBlock, sectionHeaderBlock, writeEnhancedPacketBlock } from './pcapng.js';
 import { StreamRedactor } from './redact.js';
+import { copyBytes } from '../bytes/copy.js';
 
 /** Where the file bytes go. `bytes` is valid only during the call. */
 export interface PcapngSink {
@@ -364,7 +365,7 @@ export class PcapngCapture implements WireTap {
 export class MemorySink implements PcapngSink {
   readonly files: Uint8Array[][] = [[]];
   write(bytes: Uint8Array): void {
-    this.files[this.files.length - 1]!.push(bytes.slice());
+    this.files[this.files.length - 1]!.push(copyBytes(bytes));
   }
   rotate(): void {
     this.files.push([]);

@@ -40,6 +40,7 @@ import { findStartCode } from './annex-b.js';
 import { OLD_PACKET, SequenceGap } from './sequence-gap.js';
 import { DepacketizerBase } from './depacketizer-base.js';
 import type { AccessUnit, AccessUnitSink, CodecName, DepacketizerStats, LossMode } from './types.js';
+import { copyBytes } from '../bytes/copy.js';
 
 /** Options every H.26x depacketizer takes. */
 export interface NalUnitAssemblerOptions {
@@ -295,7 +296,7 @@ export abstract class NalUnitAssembler<SpsInfo> extends DepacketizerBase {
   /** Keeps a new SPS (a copy) and parses it; a parse error is reported, not thrown. */
   protected updateSps(buf: Uint8Array, s: number, e: number): void {
     if (sameBytes(this.sps, buf, s, e)) return;
-    const sps = buf.slice(s, e);
+    const sps = copyBytes(buf, s, e);
     this.sps = sps;
     try {
       this.spsInfo = this.parseSps(sps);
@@ -469,7 +470,7 @@ export function nalHeaderTable(isKey: (b0: number) => boolean): Uint8Array {
 
 /** `prev` when it holds exactly buf[s, e), else a copy of buf[s, e) (parameter-set tracking). */
 export function keepOrCopy(prev: Uint8Array | undefined, buf: Uint8Array, s: number, e: number): Uint8Array {
-  return prev !== undefined && sameBytes(prev, buf, s, e) ? prev : buf.slice(s, e);
+  return prev !== undefined && sameBytes(prev, buf, s, e) ? prev : copyBytes(buf, s, e);
 }
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array, s: number, e: number): boolean {

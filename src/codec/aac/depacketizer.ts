@@ -26,6 +26,7 @@ import { DepacketizerBase } from '../depacketizer-base.js';
 import { OLD_PACKET, SequenceGap } from '../sequence-gap.js';
 import type { AccessUnitSink, AudioAccessUnit, DepacketizerStats, LossMode } from '../types.js';
 import { parseAudioSpecificConfig, parseMpeg4GenericFmtp, writeAdtsHeader, adtsCompatible, type AudioSpecificConfig, type Mpeg4GenericParams } from './config.js';
+import { copyBytes } from '../../bytes/copy.js';
 
 export interface AacDepacketizerOptions {
   /** The SDP fmtp map (mode, sizelength, indexlength, indexdeltalength, config, ...). */
@@ -229,7 +230,7 @@ export class AacDepacketizer extends DepacketizerBase {
       return;
     }
     // One exact copy: units are "yours to keep".
-    this.deliver(this.adts ? this.withAdts(buf, s, e) : buf.slice(s, e), ts, seq);
+    this.deliver(this.adts ? this.withAdts(buf, s, e) : copyBytes(buf, s, e), ts, seq);
   }
 
   private withAdts(buf: Uint8Array, s: number, e: number): Uint8Array {

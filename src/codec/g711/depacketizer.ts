@@ -9,6 +9,7 @@
 import { DepacketizerBase } from '../depacketizer-base.js';
 import { OLD_PACKET, SequenceGap } from '../sequence-gap.js';
 import type { AccessUnitSink, AudioAccessUnit } from '../types.js';
+import { copyBytes } from '../../bytes/copy.js';
 
 /** Moved to ../types.ts; re-exported for existing imports. */
 export type { AudioAccessUnit } from '../types.js';
@@ -54,7 +55,7 @@ export class G711Depacketizer extends DepacketizerBase {
     }
     if (end <= start) return;
     // One exact copy: the unit is "yours to keep" while `buf` may be a reused socket buffer.
-    const data = buf.slice(start, end);
+    const data = copyBytes(buf, start, end);
     const unit: AudioAccessUnit = {
       codec: this.codec,
       timestamp: timestamp >>> 0,

@@ -22,6 +22,7 @@ import { NalUnitAssembler, keepOrCopy, nalHeaderTable, type NalUnitAssemblerOpti
 import type { AccessUnitSink } from '../types.js';
 import { parseH264Sps, avc1CodecString, buildAvcDecoderConfig, type H264SpsInfo } from './sps.js';
 import { decodeH264Sprop } from './sprop.js';
+import { copyBytes } from '../../bytes/copy.js';
 
 export interface H264DepacketizerOptions extends NalUnitAssemblerOptions {
   /** 'annexb' (default): 00 00 00 01 before each NAL. 'avcc': 4-byte big-endian lengths. */
@@ -53,7 +54,7 @@ export class H264Depacketizer extends NalUnitAssembler<H264SpsInfo> {
   setSprop(value: string): void {
     const { sps, pps } = decodeH264Sprop(value);
     if (sps) this.updateSps(sps, 0, sps.length);
-    if (pps) this.pps = pps.slice();
+    if (pps) this.pps = copyBytes(pps);
   }
 
   /** `avc1.PPCCLL` from the latest SPS. */

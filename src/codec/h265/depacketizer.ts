@@ -32,6 +32,7 @@ import { decodeSpropNalus } from '../h264/sprop.js';
 import { NalUnitAssembler, keepOrCopy, nalHeaderTable, type NalUnitAssemblerOptions, type NalUnitAssemblerStats } from '../nal-unit-assembler.js';
 import type { AccessUnitSink } from '../types.js';
 import { parseH265Sps, type H265SpsInfo } from './sps.js';
+import { copyBytes } from '../../bytes/copy.js';
 
 export interface H265DepacketizerOptions extends NalUnitAssemblerOptions {
   /** 'annexb' (default): 00 00 00 01 before each NAL. 'hvcc' (or 'avcc'): 4-byte big-endian lengths. */
@@ -80,9 +81,9 @@ export class H265Depacketizer extends NalUnitAssembler<H265SpsInfo> {
     for (const n of decodeSpropNalus(value)) {
       if (n.length < 3) continue;
       const t = nalType(n[0]!);
-      if (t === NAL_VPS) this.vps = n.slice();
+      if (t === NAL_VPS) this.vps = copyBytes(n);
       else if (t === NAL_SPS) this.updateSps(n, 0, n.length);
-      else if (t === NAL_PPS) this.pps = n.slice();
+      else if (t === NAL_PPS) this.pps = copyBytes(n);
     }
   }
 

@@ -33,6 +33,7 @@ import { OLD_PACKET, SequenceGap } from '../sequence-gap.js';
 import type { AccessUnit, AccessUnitSink, DepacketizerStats, LossMode } from '../types.js';
 import { jpegHeaderSize, writeJpegHeader, type JpegHeaderParams } from './header.js';
 import { rfc2435QuantTables } from './tables.js';
+import { copyBytes } from '../../bytes/copy.js';
 
 export interface JpegDepacketizerOptions {
   lossMode?: LossMode;
@@ -140,9 +141,9 @@ export class JpegDepacketizer extends DepacketizerBase {
           const l0 = precision & 1 ? 128 : 64;
           const l1 = precision & 2 ? 128 : 64;
           if (length < l0) return this.bad('JPEG_BAD_PAYLOAD', `quantization table length ${length} < ${l0}`, buf, s, e, seq, true);
-          luma = buf.slice(p, p + l0);
+          luma = copyBytes(buf, p, p + l0);
           // One table only: tolerated, used for chroma too.
-          chroma = length >= l0 + l1 ? buf.slice(p + l0, p + l0 + l1) : luma;
+          chroma = length >= l0 + l1 ? copyBytes(buf, p + l0, p + l0 + l1) : luma;
           this.qCache.set(q, { luma, chroma });
         }
         p += length;
