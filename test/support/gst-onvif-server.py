@@ -4,8 +4,8 @@ camstream's playback and two-way audio interop tests. Loopback only.
 
 Usage: gst-onvif-server.py --port N
          [--backchannel /path]     live H.264 + a PCMU backchannel; what arrives on the backchannel is
-                                   depayloaded and appended to --sink-file, and each buffer is reported
-                                   on stdout as "BACKCHANNEL <total bytes>"
+                                   depayloaded and appended to --sink-file (a filesink in the backchannel
+                                   pipeline itself, unbuffered: the file's size is what arrived)
          [--sink-file FILE]
          [--replay /path=FILE.mp4] an MP4 recording served with replay support (Require: onvif-replay),
                                    H.264 payloaded then stamped by rtponviftimestamp (RTP extension 0xABAC)
@@ -36,39 +36,11 @@ mounts = server.get_mount_points()
 
 LIVE = ("videotestsrc is-live=true ! video/x-raw,width=320,height=180,framerate=25/1 ! "
         "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 ! rtph264pay name=pay0 pt=96")
+# The sink is part of the launch line: nothing to connect after the media is built (a handoff signal
+# connected from media-configure could miss the element and so every buffer).
 BACKCHANNEL = ('capsfilter caps="application/x-rtp,media=audio,payload=0,clock-rate=8000,encoding-name=PCMU" '
-               'name=depay_backchannel ! rtppcmudepay ! fakesink name=bcsink signal-handoffs=true async=false sync=false')
-
-sink = open(args.sink_file, "ab", buffering=0)
-received = [0]
-
-
-def on_handoff(_el, buf, _pad):
-    ok, info = buf.map(Gst.MapFlags.READ)
-    if ok:
-        sink.write(bytes(info.data))
-        received[0] += info.size
-        buf.unmap(info)
-        print("BACKCHANNEL %d" % received[0], flush=True)
-
-
-def find(bin_, name):
-    it = bin_.iterate_recurse()
-    while True:
-        res, el = it.next()
-        if res != Gst.IteratorResult.OK:
-            return None
-        if el.get_name() == name:
-            return el
-
-
-def on_bc_configure(_f, media):
-    el = find(media.get_element().get_parent() or media.get_element(), "bcsink") or find(media.get_element(), "bcsink")
-    if el is not None:
-        el.connect("handoff", on_handoff)
-    else:
-        print("WARN no bcsink", flush=True)
-
+               'name=depay_backchannel ! rtppcmudepay ! filesink location="%s" append=true buffer-mode=unbuffered async=false sync=false'
+               % args.sink_file.replace('"', ''))
 
 for path in args.backchannel:
     f = GstRtspServer.RTSPOnvifMediaFactory()
@@ -77,7 +49,6 @@ for path in args.backchannel:
     f.set_launch("( " + LIVE + " )")
     f.set_backchannel_launch("( " + BACKCHANNEL + " )")
     f.set_shared(False)
-    f.connect("media-configure", on_bc_configure)
     mounts.add_factory(path, f)
 
 NTP_UNIX = 2208988800
