@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { ProtocolError } from '../errors.js';
-import { openSocket } from '../transport/connect.js';
+import { openSocket, ReadBuffer } from '../transport/connect.js';
 import { RtspSession, VERSION } from '../rtsp/session/session.js';
 import type { ConnectTarget, EndReason, PlayOptions, PlayResponse, RtspDescription, RtspFrame, RtspSessionOptions, RtspSessionSink, RtspStats, RtspTrack, SessionState, TrackTransport } from '../rtsp/session/types.js';
 import type { RtpPacketView } from '../rtp/rtp-packet.js';
@@ -416,16 +416,19 @@ export class RtspClient extends EventEmitter {
       timeoutMs: this.options.connectTimeoutMs ?? 10_000,
       signal: this.options.signal,
     };
+    const readBuf = o.tls || this.transportInfo.used === 'http' ? undefined : new ReadBuffer();
     // RTSP over HTTP: the tunnel's GET/POST pair stands in for the control socket.
     const opened: Promise<Socket> =
-      this.transportInfo.used === 'http' ? openHttpTunnel({ ...o, path: tunnelPath(target.url), userAgent: this.options.userAgent }).then((t) => t as unknown as Socket) : openSocket(o);
+      this.transportInfo.used === 'http'
+        ? openHttpTunnel({ ...o, path: tunnelPath(target.url), userAgent: this.options.userAgent }).then((t) => t as unknown as Socket)
+        : openSocket({ ...o, readInto: readBuf });
     opened.then(
       (sock) => {
         if (this.rtsp.state === 'closed') {
           sock.destroy();
           return;
         }
-        this.attach(sock, target);
+        this.attach(sock, target, readBuf);
         this.rtsp.connected(Date.now());
       },
       (e: unknown) => {
@@ -435,7 +438,7 @@ export class RtspClient extends EventEmitter {
     );
   }
 
-  private attach(sock: Socket, target: ConnectTarget): void {
+  private attach(sock: Socket, target: ConnectTarget, readBuf?: ReadBuffer): void {
     this.sock = sock;
     const id = nextConnectionId++;
     this.sockId = id;
@@ -447,7 +450,7 @@ export class RtspClient extends EventEmitter {
     let error: Error | undefined;
     let gone!: () => void;
     this.sockGone = new Promise<void>((r) => (gone = r));
-    sock.on('data', (chunk: Buffer) => {
+    const onChunk = (chunk: Buffer): void => {
       const now = Date.now();
       tap?.data(id, 'in', chunk, now);
       // Answers to the server's requests in one chunk leave in one writev, not one syscall each.
@@ -455,7 +458,11 @@ export class RtspClient extends EventEmitter {
       this.rtsp.receive(chunk, now);
       sock.uncork();
       this.checkBacklog(sock);
-    });
+    };
+    // Plain TCP reads into one reused buffer (transport/connect.ts ReadBuffer): the session copies
+    // what it keeps (payloads into the depacketizer's slab, straddling frames into scratch).
+    if (readBuf) readBuf.attach(onChunk);
+    else sock.on('data', onChunk);
     sock.on('error', (err) => {
       error = err;
     });
