@@ -12,7 +12,7 @@
  * - One copy. Pushed payloads are read only during `push` (safe with socket read buffers that get
  *   reused). Per packet: a few field reads and one copy of the payload bytes, no allocation but the
  *   source view the copy needs.
- * - Owned output (default): units are carved one after another from slabs of at least 512 KiB
+ * - Owned output (default): units are carved one after another from slabs of 64-512 KiB (about four of the largest units seen)
  *   (uninitialised memory: every byte handed out has been written); a unit that outgrows its slab
  *   moves once to a new slab sized for the largest unit seen so far (amortised, never per fragment).
  *   An emitted unit is a view that is never written again ("yours to keep"; it keeps its slab alive,
@@ -83,8 +83,15 @@ export interface NalCodecTraits<SpsInfo> {
   parseSps(sps: Uint8Array): SpsInfo;
 }
 
-/** Units are carved from slabs of this size (a kept unit keeps its slab alive, like Node's pool). */
-const SLAB_SIZE = 512 * 1024;
+/**
+ * Units are carved from slabs (a kept unit keeps its slab alive, like Node's pool). A slab holds
+ * about SLAB_UNITS of the largest units seen so far, within [SLAB_MIN, SLAB_MAX]: one allocation per
+ * several units, and a process holding hundreds of sessions keeps a few largest units per session,
+ * not a fixed half megabyte (bench/many-sessions.ts).
+ */
+const SLAB_MIN = 64 * 1024;
+const SLAB_MAX = 512 * 1024;
+const SLAB_UNITS = 4;
 const EMPTY = new Uint8Array(0);
 
 export abstract class NalUnitAssembler<SpsInfo> extends DepacketizerBase {
@@ -353,14 +360,15 @@ export abstract class NalUnitAssembler<SpsInfo> extends DepacketizerBase {
 
   /**
    * Moves the unit so far (one copy of a partial unit) to a new buffer with room for n more bytes.
-   * Owned mode: a fresh slab of at least SLAB_SIZE that holds twice the unit so far and the largest
+   * Owned mode: a fresh slab (see SLAB_UNITS) that holds twice the unit so far and the largest
    * unit seen (the next large unit then moves at most once). Transient mode: the one buffer doubles.
    */
   private grow(n: number): void {
     const out = this.out;
     const used = this.pos - this.base;
     const grown = this.transient ? Math.max(out.length * 2, used + n) : Math.max(used * 2, used + n, this.largest + (this.largest >>> 2));
-    const size = Math.max(SLAB_SIZE, Math.min(this.maxAu, grown));
+    const slab = Math.min(SLAB_MAX, Math.max(SLAB_MIN, this.largest * SLAB_UNITS));
+    const size = Math.max(this.transient ? SLAB_MAX : slab, Math.min(this.maxAu, grown));
     // Buffer.allocUnsafeSlow: unpooled memory without the zero fill (a unit's views only cover
     // bytes written first; like Buffer.allocUnsafe, `data.buffer` beyond them is uninitialised),
     // wrapped as a plain Uint8Array so units stay plain views.
