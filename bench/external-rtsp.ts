@@ -10,11 +10,18 @@
  * CPU = user + system of each client process (/usr/bin/time); the server's CPU is not counted.
  * Results go to the `external-rtsp` section of bench/RESULTS.md.
  *
- * Usage: npm run bench:external-rtsp [-- --frames N]. Internal modes (this same file, as a child):
- *   node build/bench/external-rtsp.js --bare URL N | --lib URL N
+ * `--transport udp`: the same four clients over RTP/AVP UDP unicast (RFC 2326 §12.39). UDP has no
+ * backpressure, so the server is paced in real time (a 1080p100 ~60 Mbit/s file, played once); the
+ * bare reader is then two `dgram` sockets counting marker bits, ffmpeg runs with
+ * `-rtsp_transport udp`, and each client's lost packets are reported beside its CPU. Results go to
+ * the `external-rtsp-udp` section.
+ *
+ * Usage: npm run bench:external-rtsp [-- --frames N --transport tcp|udp]. Internal modes (this same
+ * file, as a child): node build/bench/external-rtsp.js --bare URL N | --bare-udp URL N | --lib URL N [udp]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,8 +33,12 @@ const repo = here.includes('/build/') ? join(here, '..', '..') : join(here, '..'
 
 // --- child mode 1: the bare socket reader ------------------------------------------------------
 
-/** RTSP request/response over one socket, then the interleaved stream; counts N frames (markers). */
-async function bareReader(url: string, frames: number): Promise<void> {
+/**
+ * RTSP request/response over one socket, then the interleaved stream; counts N frames (markers).
+ * With `udp`, SETUP asks for a client_port pair bound first, and the frames are counted on the RTP
+ * socket (sequence gaps reported as lost packets); the control socket then only stays open.
+ */
+async function bareReader(url: string, frames: number, udp = false): Promise<void> {
   const u = new URL(url);
   // Reads through one static 64 KiB buffer (`onread`): no allocation per read.
   const sock = connect({ host: u.hostname, port: Number(u.port || 554), onread: { buffer: Buffer.allocUnsafe(64 * 1024), callback: (n, b) => (onRead(b, n), true) } });
@@ -104,11 +115,44 @@ async function bareReader(url: string, frames: number): Promise<void> {
   const video = d.body.split(/\r?\n(?=m=)/).find((s) => s.startsWith('m=video'));
   const control = /a=control:(\S+)/.exec(video ?? '')?.[1] ?? '';
   const track = /^rtsp:/.test(control) ? control : base.replace(/\/?$/, '/') + control;
-  const s = await request('SETUP', track, 'Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n');
+  let transport = 'RTP/AVP/TCP;unicast;interleaved=0-1';
+  let rtpSock: ReturnType<typeof createSocket> | undefined;
+  if (udp) {
+    // An even RTP port and the odd one after it (RFC 3550 §11), 2 MiB receive buffers (camstream's default).
+    for (;;) {
+      const a = createSocket({ type: 'udp4', recvBufferSize: 2 * 1024 * 1024 });
+      const b = createSocket({ type: 'udp4', recvBufferSize: 2 * 1024 * 1024 });
+      const pa = await new Promise<number>((res) => a.bind(0, '127.0.0.1', () => res(a.address().port)));
+      const ok = (pa & 1) === 0 && (await new Promise<boolean>((res) => (b.once('error', () => res(false)), b.bind(pa + 1, '127.0.0.1', () => res(true)))));
+      if (ok) {
+        rtpSock = a;
+        b.on('message', () => undefined);
+        transport = `RTP/AVP;unicast;client_port=${pa}-${pa + 1}`;
+        break;
+      }
+      a.close();
+      b.close();
+    }
+    let lastSeq = -1;
+    let lost = 0;
+    rtpSock.on('message', (m: Buffer) => {
+      bytes += m.length;
+      const seq = m.readUInt16BE(2);
+      if (lastSeq >= 0) lost += (seq - lastSeq - 1) & 0xffff;
+      lastSeq = seq;
+      if ((m[1]! & 0x80) !== 0 && ++markers >= frames) {
+        const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+        process.stdout.write(JSON.stringify({ bytes, frames: markers, seconds: sec, lost }) + '\n');
+        process.exit(0);
+      }
+    });
+  }
+  const s = await request('SETUP', track, `Transport: ${transport}\r\n`);
   const session = /session:\s*([^;\r\n]+)/i.exec(s.head)?.[1]?.trim() ?? '';
   // PLAY's response may share a chunk with the first '$' frames: they come back as `rest`.
   const p = await request('PLAY', base, `Session: ${session}\r\nRange: npt=0-\r\n`);
   if (!/^RTSP\/1\.0 200/.test(p.head)) throw new Error(`PLAY failed: ${p.head.split('\r\n')[0]}`);
+  if (udp) return;
   binary = true;
   bytes += p.rest.length;
   walk(p.rest, 0, p.rest.length);
@@ -116,16 +160,16 @@ async function bareReader(url: string, frames: number): Promise<void> {
 
 // --- child mode 2: camstream as a library -------------------------------------------------------
 
-async function libReader(url: string, frames: number): Promise<void> {
+async function libReader(url: string, frames: number, transport: string): Promise<void> {
   const mod = (await import(join(repo, 'dist', 'index.js'))) as {
     RtspClient: new (url: string, o: object) => {
       start(): Promise<void>;
       frames(): AsyncIterable<{ data: Uint8Array }>;
       close(): Promise<void>;
-      stats: { bytesIn: number };
+      stats: { bytesIn: number; lostPackets: number };
     };
   };
-  const c = new mod.RtspClient(url, { media: ['video'] });
+  const c = new mod.RtspClient(url, { media: ['video'], transport });
   const t0 = process.hrtime.bigint();
   await c.start();
   let n = 0;
@@ -135,7 +179,7 @@ async function libReader(url: string, frames: number): Promise<void> {
     if (++n >= frames) break;
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  process.stdout.write(JSON.stringify({ bytes: c.stats.bytesIn, frames: n, out, seconds: s }) + '\n');
+  process.stdout.write(JSON.stringify({ bytes: c.stats.bytesIn, frames: n, out, seconds: s, lost: c.stats.lostPackets }) + '\n');
   await c.close().catch(() => undefined);
   process.exit(0);
 }
@@ -149,6 +193,8 @@ interface Run {
   wall: number;
   bytes?: number;
   frames?: number;
+  /** Packets the client reported lost (UDP). */
+  lost?: number;
   ok: boolean;
   note: string;
 }
@@ -160,15 +206,36 @@ function timed(name: string, cmd: string, args: string[], timeoutS: number): Pro
     const child = spawn('/usr/bin/time', ['-f', '%U %S %e', '-o', tf, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let missed = 0;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    child.stderr.on('data', (d: Buffer) => {
+      const t = d.toString();
+      // ffmpeg's RTP demuxer: "RTP: missed N packets" (libavformat/rtpdec.c).
+      for (const m of t.matchAll(/missed (\d+) packets/g)) missed += Number(m[1]);
+      stderr = (stderr + t).slice(-4000);
+    });
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutS * 1000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       const [u, s, e] = (existsSync(tf) ? readFileSync(tf, 'utf8').trim().split('\n').pop()! : '0 0 0').split(' ').map(Number);
-      resolve({ name, user: u ?? 0, sys: s ?? 0, wall: e ?? 0, ok: code === 0, note: code === 0 ? '' : `exit ${code}: ${stderr.slice(-300)}`, stdout });
+      resolve({ name, user: u ?? 0, sys: s ?? 0, wall: e ?? 0, ok: code === 0, note: code === 0 ? '' : `exit ${code}: ${stderr.slice(-300)}`, stdout, lost: missed });
     });
   });
+}
+
+/** UDP: 30 s of 1080p at 100 fps, ~60 Mbit/s (played once, paced: ~7.5 MB/s on the wire). */
+function makeUdpFile(dir: string): string {
+  const file = join(dir, 'camstream-bench-1080p100-30s.h264');
+  if (existsSync(file) && statSync(file).size > 1e6) return file;
+  mkdirSync(dir, { recursive: true });
+  const r = spawnSync(
+    'ffmpeg',
+    ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=100', '-t', '30', '-c:v', 'libx264', '-preset', 'ultrafast',
+      '-b:v', '60M', '-maxrate', '60M', '-bufsize', '30M', '-g', '100', '-bf', '0', '-pix_fmt', 'yuv420p', '-f', 'h264', file],
+    { stdio: 'inherit' },
+  );
+  if (r.status !== 0) throw new Error('ffmpeg could not make the test file');
+  return file;
 }
 
 function makeFile(dir: string): string {
@@ -189,24 +256,33 @@ function makeFile(dir: string): string {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--bare') return bareReader(argv[1]!, Number(argv[2]));
-  if (argv[0] === '--lib') return libReader(argv[1]!, Number(argv[2]));
+  if (argv[0] === '--bare-udp') return bareReader(argv[1]!, Number(argv[2]), true);
+  if (argv[0] === '--lib') return libReader(argv[1]!, Number(argv[2]), argv[3] ?? 'tcp');
   const opt = (name: string): string | undefined => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const serverKind = opt('--server') ?? 'gst';
-  const frames = Number(opt('--frames') ?? 10_000);
+  const udp = opt('--transport') === 'udp';
+  const frames = Number(opt('--frames') ?? (udp ? 2500 : 10_000));
 
   // peers.js (compiled into build/) starts the Python server script that sits next to it.
   copyFileSync(join(repo, 'test', 'support', 'gst-rtsp-server.py'), join(repo, 'build', 'test', 'support', 'gst-rtsp-server.py'));
   const peers = (await import(join(repo, 'build', 'test', 'support', 'peers.js'))) as typeof import('../test/support/peers.js');
   if (!peers.haveFfmpeg || !peers.haveGst) throw new Error('ffmpeg and GStreamer (gst-rtsp-server, python3-gi) are required: see docs/peers.md');
-  const file = makeFile(join(tmpdir(), 'camstream-bench'));
+  const file = udp ? makeUdpFile(join(tmpdir(), 'camstream-bench')) : makeFile(join(tmpdir(), 'camstream-bench'));
   const fileMb = statSync(file).size / 1e6;
   let url: string;
   let stopServer: () => Promise<unknown>;
   let serverNote: string;
-  if (serverKind === 'gst') {
+  if (udp) {
+    // Paced (udpsink sync=true): each client gets its own pipeline playing the file once from the start.
+    const launch = `filesrc location=${file} ! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=-1`;
+    const server = await peers.startGst({ mounts: { '/file': launch } });
+    url = server.url('/file');
+    stopServer = () => server.stop();
+    serverNote = 'gst-rtsp-server 1.22, paced in real time (100 fps), playing the file once per client';
+  } else if (serverKind === 'gst') {
     // gst-rtsp-server, unpaced: the server's stream sinks get sync=false (gst-rtsp-server.py
     // --unpaced), so the looped file is pushed as fast as each client reads it.
     const launch = `multifilesrc location=${file} loop=true ! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=-1`;
@@ -229,21 +305,30 @@ async function main(): Promise<void> {
     const add = (r: Run & { stdout: string }, parse: boolean): void => {
       if (parse && r.ok) {
         try {
-          const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { bytes: number; frames: number };
+          const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { bytes: number; frames: number; lost?: number };
           r.bytes = j.bytes;
           r.frames = j.frames;
+          r.lost = j.lost;
         } catch {
           r.note = `no result line: ${r.stdout.slice(-200)}`;
         }
       }
       runs.push(r);
-      console.log(`${r.name.padEnd(40)} user ${r.user.toFixed(2)} s  sys ${r.sys.toFixed(2)} s  wall ${r.wall.toFixed(2)} s  ${r.bytes ? (r.bytes / 1e6).toFixed(0) + ' MB' : ''} ${r.note}`);
+      console.log(`${r.name.padEnd(40)} user ${r.user.toFixed(2)} s  sys ${r.sys.toFixed(2)} s  wall ${r.wall.toFixed(2)} s  ${r.bytes ? (r.bytes / 1e6).toFixed(0) + ' MB' : ''} ${udp ? `lost ${r.lost ?? '?'}` : ''} ${r.note}`);
     };
-    add(await timed('bare socket reader (floor)', process.execPath, [self, '--bare', url, String(frames)], 600), true);
-    add(await timed('camstream library (RtspClient.frames)', process.execPath, [self, '--lib', url, String(frames)], 600), true);
-    const rec = await timed('camstream record -o /dev/null', process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'record', url, '--frames', String(frames), '-o', '/dev/null', '--json'], 600);
+    const tr = udp ? 'udp' : 'tcp';
+    add(await timed(udp ? 'bare dgram reader (floor)' : 'bare socket reader (floor)', process.execPath, [self, udp ? '--bare-udp' : '--bare', url, String(frames)], 600), true);
+    add(await timed('camstream library (RtspClient.frames)', process.execPath, [self, '--lib', url, String(frames), tr], 600), true);
+    const rec = await timed('camstream record -o /dev/null', process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'record', url, '--transport', tr, '--frames', String(frames), '-o', '/dev/null', '--json'], 600);
+    if (rec.ok) {
+      try {
+        rec.lost = (JSON.parse(rec.stdout.trim().split('\n').pop()!) as { losses?: { lostPackets?: number } }).losses?.lostPackets;
+      } catch {
+        rec.lost = undefined;
+      }
+    }
     add(rec, false);
-    add(await timed('ffmpeg -c copy -f null', 'ffmpeg', ['-v', 'error', '-rtsp_transport', 'tcp', '-i', url, '-frames:v', String(frames), '-c', 'copy', '-f', 'null', '-'], 600), false);
+    add(await timed('ffmpeg -c copy -f null', 'ffmpeg', ['-v', 'warning', '-rtsp_transport', tr, '-i', url, '-frames:v', String(frames), '-c', 'copy', '-f', 'null', '-'], 600), false);
   } finally {
     await stopServer();
   }
@@ -257,20 +342,24 @@ async function main(): Promise<void> {
   const ff = runs.find((r) => r.name.startsWith('ffmpeg'))!;
   const lines = [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, by \`npm run bench:external-rtsp\`.`,
-    `Server: ${serverNote}, loopback, TCP interleaved, looping a ${fileMb.toFixed(0)} MB 1080p25 H.264 file (libx264 ultrafast, ~16 Mbit/s, 1 s GOP);`,
+    udp
+      ? `Server: ${serverNote}, loopback, RTP/AVP UDP unicast, a ${fileMb.toFixed(0)} MB 1080p100 H.264 file (libx264 ultrafast, ~60 Mbit/s, 1 s GOP);`
+      : `Server: ${serverNote}, loopback, TCP interleaved, looping a ${fileMb.toFixed(0)} MB 1080p25 H.264 file (libx264 ultrafast, ~16 Mbit/s, 1 s GOP);`,
     `each client takes ${frames} frames = ${(gb * 1000).toFixed(0)} MB on the wire. CPU = user + sys of the client process only (/usr/bin/time).`,
     '',
-    '| client | CPU s | CPU s/GB | wall s | MB/s (wall) | CPU vs bare reader | CPU vs ffmpeg |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    `| client | CPU s | CPU s/GB | wall s | MB/s (wall) | CPU vs bare reader | CPU vs ffmpeg |${udp ? ' packets lost |' : ''}`,
+    `|---|---:|---:|---:|---:|---:|---:|${udp ? '---:|' : ''}`,
     ...runs.map(
       (r) =>
-        `| ${r.name}${r.ok ? '' : ' (FAILED)'} | ${cpu(r).toFixed(2)} | ${perGb(r).toFixed(2)} | ${r.wall.toFixed(2)} | ${r.wall > 0 ? ((gb * 1000) / r.wall).toFixed(0) : '—'} | ${(cpu(r) / cpu(floor)).toFixed(2)} | ${(cpu(r) / cpu(ff)).toFixed(2)} |`,
+        `| ${r.name}${r.ok ? '' : ' (FAILED)'} | ${cpu(r).toFixed(2)} | ${perGb(r).toFixed(2)} | ${r.wall.toFixed(2)} | ${r.wall > 0 ? ((gb * 1000) / r.wall).toFixed(0) : '—'} | ${(cpu(r) / cpu(floor)).toFixed(2)} | ${(cpu(r) / cpu(ff)).toFixed(2)} |${udp ? ` ${r.lost ?? '?'} |` : ''}`,
     ),
     '',
-    'Wall MB/s is bounded by the server (on the same 2 cores), not only by the clients.',
+    udp
+      ? 'Wall time is the stream\'s own (paced at 100 fps). ffmpeg\'s losses are its "RTP: missed N packets" warnings; the bare reader counts sequence gaps.'
+      : 'Wall MB/s is bounded by the server (on the same 2 cores), not only by the clients.',
   ];
   const old = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '# Benchmark results\n';
-  writeFileSync(resultsPath, replaceSection(old, 'external-rtsp', lines.join('\n')));
+  writeFileSync(resultsPath, replaceSection(old, udp ? 'external-rtsp-udp' : 'external-rtsp', lines.join('\n')));
   console.log(lines.join('\n'));
   console.log(`wrote ${resultsPath}`);
 }
