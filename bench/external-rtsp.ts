@@ -4,7 +4,8 @@
  * for the same number of frames, by:
  *   1. a bare socket reader (the floor): hand-written DESCRIBE/SETUP/PLAY, then it only walks the
  *      `$` frame headers (RFC 2326 §10.12) to count RTP marker bits;
- *   2. `camstream record URL --frames N -o /dev/null` (the CLI: client + depacketizer + file writes);
+ *   2. `camstream record URL --frames N -o -` (the CLI: client + depacketizer + Annex B written to a
+ *      stdout that is /dev/null);
  *   3. camstream as a library: RtspClient.frames() counting frames (no output);
  *   4. `ffmpeg -rtsp_transport tcp -i URL -c copy -f null -` (with -frames:v N).
  * CPU = user + system of each client process (/usr/bin/time); the server's CPU is not counted.
@@ -200,15 +201,15 @@ interface Run {
 }
 
 /** Runs a command under /usr/bin/time; CPU = user + sys of the process (and its children). */
-function timed(name: string, cmd: string, args: string[], timeoutS: number): Promise<Run & { stdout: string }> {
+function timed(name: string, cmd: string, args: string[], timeoutS: number, stdoutToNull = false): Promise<Run & { stdout: string; stderr: string }> {
   const tf = join(tmpdir(), `camstream-time-${process.pid}-${name.replace(/\W+/g, '_')}`);
   return new Promise((resolve) => {
-    const child = spawn('/usr/bin/time', ['-f', '%U %S %e', '-o', tf, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '%U %S %e', '-o', tf, cmd, ...args], { stdio: ['ignore', stdoutToNull ? 'ignore' : 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let missed = 0;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => {
       const t = d.toString();
       // ffmpeg's RTP demuxer: "RTP: missed N packets" (libavformat/rtpdec.c).
       for (const m of t.matchAll(/missed (\d+) packets/g)) missed += Number(m[1]);
@@ -218,7 +219,7 @@ function timed(name: string, cmd: string, args: string[], timeoutS: number): Pro
     child.on('exit', (code) => {
       clearTimeout(timer);
       const [u, s, e] = (existsSync(tf) ? readFileSync(tf, 'utf8').trim().split('\n').pop()! : '0 0 0').split(' ').map(Number);
-      resolve({ name, user: u ?? 0, sys: s ?? 0, wall: e ?? 0, ok: code === 0, note: code === 0 ? '' : `exit ${code}: ${stderr.slice(-300)}`, stdout, lost: missed });
+      resolve({ name, user: u ?? 0, sys: s ?? 0, wall: e ?? 0, ok: code === 0, note: code === 0 ? '' : `exit ${code}: ${stderr.slice(-300)}`, stdout, stderr, lost: missed });
     });
   });
 }
@@ -302,7 +303,7 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const runs: Run[] = [];
   try {
-    const add = (r: Run & { stdout: string }, parse: boolean): void => {
+    const add = (r: Run & { stdout: string; stderr: string }, parse: boolean): void => {
       if (parse && r.ok) {
         try {
           const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { bytes: number; frames: number; lost?: number };
@@ -319,10 +320,12 @@ async function main(): Promise<void> {
     const tr = udp ? 'udp' : 'tcp';
     add(await timed(udp ? 'bare dgram reader (floor)' : 'bare socket reader (floor)', process.execPath, [self, udp ? '--bare-udp' : '--bare', url, String(frames)], 600), true);
     add(await timed('camstream library (RtspClient.frames)', process.execPath, [self, '--lib', url, String(frames), tr], 600), true);
-    const rec = await timed('camstream record -o /dev/null', process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'record', url, '--transport', tr, '--frames', String(frames), '-o', '/dev/null', '--json'], 600);
+    // `-o -`: Annex B H.264 on stdout, which goes to /dev/null; the --json summary comes on stderr.
+    const rec = await timed('camstream record -o - (to /dev/null)', process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'record', url, '--transport', tr, '--frames', String(frames), '-o', '-', '--json'], 600, true);
     if (rec.ok) {
+      const line = rec.stderr.split('\n').reverse().find((l) => l.startsWith('{'));
       try {
-        rec.lost = (JSON.parse(rec.stdout.trim().split('\n').pop()!) as { losses?: { lostPackets?: number } }).losses?.lostPackets;
+        rec.lost = line ? (JSON.parse(line) as { losses?: { lostPackets?: number } }).losses?.lostPackets : undefined;
       } catch {
         rec.lost = undefined;
       }
