@@ -13,8 +13,12 @@
  * Credentials are not in captures: a 401 is answered with placeholder credentials, which the captured
  * server side "accepts" as it did the real ones.
  *
- * Limits: RTP over TCP (interleaved) on one control connection; captures of UDP transports replay their
- * control exchange but not their datagrams.
+ * UDP transports: the datagrams of the sockets the live client set up (its `client_port` pairs, found
+ * in the captured SETUP requests) go to the session too. RTP passes through a reorder buffer on the
+ * captured clock, as it did live (rtp/reorder.ts, the live client's defaults unless `udp` says
+ * otherwise); datagrams from any sender but the session's server are dropped, as they were live.
+ *
+ * Limits: one control connection; multicast datagrams are not replayed.
  */
 import { RtspSession } from '../rtsp/session/session.js';
 import type { EndReason, RtspFrame, RtspSessionOptions, TrackTransport } from '../rtsp/session/types.js';
@@ -23,12 +27,15 @@ import { RtspStreamParser } from '../rtsp/rtsp-parser.js';
 import { stripCredentials } from '../rtsp/url.js';
 import { ProtocolError } from '../errors.js';
 import type { CaptureEvent } from './read.js';
+import { ReorderBuffer } from '../rtp/reorder.js';
 
 export interface ReplayOptions extends Omit<RtspSessionOptions, 'username' | 'password'> {
   onFrame?: (frame: RtspFrame) => void;
   onWarning?: (warning: ProtocolError) => void;
   /** Stop after this many frames (as `record --frames N` did live). */
   maxFrames?: number;
+  /** UDP: the live client's reorder window, when it was not the default (512 packets, 100 ms). */
+  udp?: { reorderCapacity?: number; reorderDelayMs?: number };
 }
 
 export interface ReplayResult {
@@ -68,7 +75,6 @@ export async function replayCapture(events: readonly CaptureEvent[], o: ReplayOp
   const open = events.find((e): e is Extract<CaptureEvent, { type: 'open' }> => e.type === 'open' && e.connection.protocol === 'tcp' && e.connection.kind === 'rtsp');
   if (!open) throw new ProtocolError('CAPTURE_BAD_FILE', 'the capture holds no RTSP connection');
   const id = open.connection.id;
-  const mine = events.filter((e) => (e.type === 'open' ? e.connection.id === id : e.id === id));
 
   // The live client's requests, and how many of them preceded each chunk from the server.
   const captured: CapturedRequest[] = [];
@@ -79,11 +85,37 @@ export async function replayCapture(events: readonly CaptureEvent[], o: ReplayOp
     interleaved: () => undefined,
     error: () => undefined,
   });
+  for (const e of events) if (e.type === 'data' && e.id === id && e.direction === 'out') outParser.push(e.bytes);
+  // The UDP sockets the live client set up: its client_port pairs.
+  const clientPorts = new Set<number>();
+  for (const r of captured) {
+    const tr = trackTransport(r.transport);
+    if (tr?.kind === 'udp' && tr.clientPort) for (const p of tr.clientPort) clientPorts.add(p);
+  }
+  const udpConns = new Map<number, { port: number; remote: string; remotePort: number }>();
+  for (const e of events) {
+    if (e.type === 'open' && e.connection.protocol === 'udp' && clientPorts.has(e.connection.local.port)) {
+      udpConns.set(e.connection.id, { port: e.connection.local.port, remote: e.connection.remote.address, remotePort: e.connection.remote.port });
+    }
+  }
+  const mine = events.filter((e) => {
+    const cid = e.type === 'open' ? e.connection.id : e.id;
+    return cid === id || udpConns.has(cid);
+  });
+  // How many requests preceded each event (a second pass: the same requests, counted per chunk).
   const steps: { e: CaptureEvent; requestsBefore: number; newRequests: CapturedRequest[] }[] = [];
+  let seen = 0;
+  const counter = new RtspStreamParser({
+    message: (m) => {
+      if (m.head.kind === 'request') seen++;
+    },
+    interleaved: () => undefined,
+    error: () => undefined,
+  });
   for (const e of mine) {
-    const before = captured.length;
-    if (e.type === 'data' && e.direction === 'out') outParser.push(e.bytes);
-    steps.push({ e, requestsBefore: before, newRequests: captured.slice(before) });
+    const before = seen;
+    if (e.type === 'data' && e.id === id && e.direction === 'out') counter.push(e.bytes);
+    steps.push({ e, requestsBefore: before, newRequests: captured.slice(before, seen) });
   }
   const url = captured[0]?.url;
   if (!url) throw new ProtocolError('CAPTURE_BAD_FILE', 'the capture holds no RTSP request from the client');
@@ -137,6 +169,38 @@ export async function replayCapture(events: readonly CaptureEvent[], o: ReplayOp
   };
   let described = false;
   const setupUrls = new Set<string>();
+  /** UDP: the track and socket each client port belongs to (from the replayed SETUPs). */
+  const portTrack = new Map<number, { track: number; rtcp: boolean }>();
+  const reorders = new Map<number, ReorderBuffer<Uint8Array>>();
+  let foreignWarned = false;
+  const reorderFor = (track: number): ReorderBuffer<Uint8Array> => {
+    let r = reorders.get(track);
+    if (!r) {
+      r = new ReorderBuffer<Uint8Array>({ packet: (d) => session.receiveRtp(track, d, 0, d.length, clock) }, { capacity: o.udp?.reorderCapacity, maxDelayMs: o.udp?.reorderDelayMs });
+      reorders.set(track, r);
+    }
+    return r;
+  };
+  const controlRemote = open.connection.remote.address;
+  /** One datagram the live client received on a UDP socket of the session. */
+  const datagram = (conn: { port: number; remote: string; remotePort: number }, bytes: Uint8Array): void => {
+    const pt = portTrack.get(conn.port);
+    if (!pt) return;
+    const tr = session.description?.tracks[pt.track]?.transport;
+    // As the live client (client/transport-select.ts): the answer's `source=` when it is an address.
+    const source = tr?.source && /^[\d.]+$|:/.test(tr.source) ? tr.source : controlRemote;
+    const serverPort = tr?.serverPort?.[pt.rtcp ? 1 : 0];
+    if (conn.remote !== source || (serverPort !== undefined && conn.remotePort !== serverPort)) {
+      // Not the session's server: the live client counted and dropped it (transport/udp.ts).
+      if (!foreignWarned) {
+        foreignWarned = true;
+        result.warnings.push(new ProtocolError('RTP_BAD_PACKET', `${pt.rtcp ? 'RTCP' : 'RTP'} datagram from ${conn.remote}:${conn.remotePort}, not the session's server: dropped`, { context: { from: `${conn.remote}:${conn.remotePort}` } }));
+      }
+      return;
+    }
+    if (pt.rtcp) session.receiveRtcp(pt.track, bytes, 0, bytes.length, clock);
+    else if (bytes.length >= 12 && bytes[0]! >> 6 === 2) reorderFor(pt.track).push((bytes[2]! << 8) | bytes[3]!, bytes, clock);
+  };
   /** Waits (bounded) for the verbs in flight: the live client awaited each before the next. */
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 200 && pendingVerbs.size > 0 && !ended; i++) await yieldTurn();
@@ -162,7 +226,12 @@ export async function replayCapture(events: readonly CaptureEvent[], o: ReplayOp
         const t = tracks.find((x) => x.control === r.url) ?? tracks.find((x) => r.url.endsWith(x.media.control ?? '\u0000'));
         if (t) {
           if (!result.tracks.includes(t.index)) result.tracks.push(t.index);
-          run(session.setup(t.index, clock, trackTransport(r.transport)));
+          const tt = trackTransport(r.transport);
+          if (tt?.kind === 'udp' && tt.clientPort) {
+            portTrack.set(tt.clientPort[0], { track: t.index, rtcp: false });
+            portTrack.set(tt.clientPort[1], { track: t.index, rtcp: true });
+          }
+          run(session.setup(t.index, clock, tt));
         }
         return;
       }
@@ -184,9 +253,14 @@ export async function replayCapture(events: readonly CaptureEvent[], o: ReplayOp
   };
 
   const advanceTo = (t: number): void => {
-    while (!ended && deadline <= t) {
-      clock = Math.max(clock, deadline);
-      session.tick(clock);
+    for (;;) {
+      if (ended) break;
+      let next = deadline;
+      for (const r of reorders.values()) if (r.deadline !== undefined && r.deadline < next) next = r.deadline;
+      if (next > t) break;
+      clock = Math.max(clock, next);
+      for (const r of reorders.values()) if (r.deadline !== undefined && r.deadline <= clock) r.tick(clock);
+      if (deadline <= clock) session.tick(clock);
     }
     clock = Math.max(clock, t);
   };
@@ -197,6 +271,12 @@ export async function replayCapture(events: readonly CaptureEvent[], o: ReplayOp
     if (ended) break;
     if (e.type === 'open') continue;
     advanceTo(e.timeMs);
+    const udp = udpConns.get(e.id);
+    if (udp) {
+      if (e.type === 'data' && e.direction === 'in') datagram(udp, e.bytes);
+      else if (e.type === 'close') for (const r of reorders.values()) r.flush();
+      continue;
+    }
     if (e.type === 'data' && e.direction === 'out') {
       for (const r of newRequests) await startVerb(r);
       continue;

@@ -118,6 +118,7 @@ export class RtspClient extends EventEmitter {
           }
         },
         now: () => Date.now(),
+        tap: options.tap ? { tap: options.tap, nextId: () => nextConnectionId++ } : undefined,
       },
       options.udp,
     );

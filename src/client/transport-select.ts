@@ -18,6 +18,7 @@ import type { RtspTrack, TrackTransport } from '../rtsp/session/types.js';
 import type { ProtocolError } from '../errors.js';
 import { RtpUdpPair, type UdpSourceCheck } from '../transport/udp.js';
 import { UdpTrackReceiver, type UdpTrackStats } from './transport-udp.js';
+import type { WireTap } from '../capture/tap.js';
 
 export type TransportMode = 'auto' | 'tcp' | 'udp' | 'multicast' | 'http';
 
@@ -63,6 +64,8 @@ export interface ClientTransportsHost {
   /** A reorder buffer wants a tick at `at` (the client folds it into its one timer). */
   schedule(at: number): void;
   now(): number;
+  /** Shown every datagram of every track's sockets (one tap connection per socket), ids from `nextId`. */
+  tap?: { tap: WireTap; nextId: () => number };
 }
 
 interface TrackUdp {
@@ -139,12 +142,36 @@ export class ClientTransports {
       t.pair = pair;
       t.receiver = this.receive(track, pair);
       pair.setPeer({ address: source });
+      this.tapPair(pair, localAddress);
       return;
     }
     const pair = t.pair;
     if (!pair) return;
     pair.setPeer({ address: source, rtpPort: tr.serverPort?.[0], rtcpPort: tr.serverPort?.[1] });
+    this.tapPair(pair, localAddress);
     if (this.opts.natPunch !== false) pair.punch(ownSsrc);
+  }
+
+  /** The host's wire tap sees the pair's datagrams: a `udp` connection per socket, closed with the pair. */
+  private tapPair(pair: RtpUdpPair, localAddress: string): void {
+    const h = this.host.tap;
+    if (!h) return;
+    const { tap } = h;
+    const ids = [h.nextId(), h.nextId()] as const;
+    const peer = pair.server;
+    const local = pair.group ?? localAddress;
+    const now = this.host.now();
+    const remote = (port: number | undefined): { address: string; port: number } => ({ address: peer?.address ?? '', port: pair.group ? 0 : (port ?? 0) });
+    tap.open({ id: ids[0], protocol: 'udp', kind: 'rtp', local: { address: local, port: pair.rtpPort }, remote: remote(peer?.rtpPort) }, now);
+    tap.open({ id: ids[1], protocol: 'udp', kind: 'rtcp', local: { address: local, port: pair.rtcpPort }, remote: remote(peer?.rtcpPort) }, now);
+    pair.observe({
+      datagram: (socket, direction, bytes, from) => tap.data(ids[socket === 'rtp' ? 0 : 1], direction, bytes, this.host.now(), from),
+      closed: () => {
+        const t = this.host.now();
+        tap.close(ids[0], t);
+        tap.close(ids[1], t);
+      },
+    });
   }
 
   /** RTCP (receiver reports) of a UDP or multicast track. */

@@ -82,6 +82,8 @@ interface HttpSide {
 
 export class DumpTap implements WireTap {
   private readonly conns = new Map<number, Conn>();
+  /** UDP transports: the track (and socket) of each client port, from the SETUP answers. */
+  private readonly udpPorts = new Map<number, { track: DumpTrack; rtcp: boolean }>();
   private readonly pkt = new RtpPacketView();
   private readonly rtp: boolean;
   private readonly frames: boolean;
@@ -106,7 +108,12 @@ export class DumpTap implements WireTap {
     } else if (c.kind === 'http') {
       s.httpOut = new HeadParser();
       s.http = { head: new HeadParser(), gotHead: false, remaining: -1, text: undefined, textLen: 0 };
-    } else s.udp = { track: undefined, rtcp: c.kind === 'rtcp', lastSeq: 0, ssrc: 0, started: false };
+    } else {
+      const known = this.udpPorts.get(c.local.port);
+      const track = known?.track;
+      s.udp = { track, rtcp: known?.rtcp ?? c.kind === 'rtcp', lastSeq: 0, ssrc: 0, started: false };
+      if (track && !s.udp.rtcp && this.frames && !track.depacketizer && (this.options.track === undefined || this.options.track === track.index)) this.makeDepacketizer(s, track);
+    }
   }
 
   data(connectionId: number, direction: 'in' | 'out', bytes: Uint8Array, timeMs: number): void {
@@ -124,7 +131,8 @@ export class DumpTap implements WireTap {
       }
     } else if (s.udp) {
       if (s.udp.rtcp) this.onRtcp(s, null, s.udp, bytes);
-      else this.onRtp(s, null, s.udp, bytes, 0, bytes.length);
+      // What we send on the RTP socket is the NAT punch, not media.
+      else if (direction === 'in') this.onRtp(s, null, s.udp, bytes, 0, bytes.length);
     }
   }
 
@@ -184,6 +192,10 @@ export class DumpTap implements WireTap {
         s.channels.set(a, { track, rtcp: false, lastSeq: 0, ssrc: 0, started: false });
         s.channels.set(b, { track, rtcp: true, lastSeq: 0, ssrc: 0, started: false });
         if (this.frames && (this.options.track === undefined || this.options.track === track.index)) this.makeDepacketizer(s, track);
+      } else if (spec?.clientPort && track && spec.lowerTransport !== 'TCP') {
+        // UDP: the sockets' connections open after this answer; `open` finds their track here.
+        this.udpPorts.set(spec.clientPort[0], { track, rtcp: false });
+        this.udpPorts.set(spec.clientPort[1], { track, rtcp: true });
       }
     }
   }

@@ -13,6 +13,7 @@ import { teeTap } from '../capture/tee.js';
 import { captureEvents } from '../capture/read.js';
 import { DumpTap, type DumpOptions } from './dump-tap.js';
 import type { DumpRecord } from './records.js';
+import type { TransportMode } from '../client/transport-select.js';
 
 export interface RunDumpOptions extends DumpOptions {
   /** Stop after this long (ms): wall clock live, capture clock for files. */
@@ -23,6 +24,8 @@ export interface RunDumpOptions extends DumpOptions {
   capture?: string;
   signal?: AbortSignal;
   requestTimeoutMs?: number;
+  /** Live RTSP: how media travels (default 'tcp': every RTP/RTCP byte on the control connection). */
+  transport?: TransportMode;
   /** Output backpressure: a promise to wait on before reading more (live sessions pause their socket meanwhile). */
   waitWritable?: () => Promise<void> | undefined;
 }
@@ -77,8 +80,9 @@ async function live(url: string, dump: DumpTap, o: RunDumpOptions, stop: AbortCo
   const timer = o.durationMs !== undefined ? setTimeout(() => stop.abort(), o.durationMs) : undefined;
   try {
     if (kind === 'rtsp') {
-      // TCP interleaved: the tap sees the control connection, so every RTP/RTCP byte is on it.
-      const client = new RtspClient(url, { tap, requestTimeoutMs: o.requestTimeoutMs, transport: 'tcp' });
+      // TCP interleaved by default: every RTP/RTCP byte on the control connection. Over UDP the tap
+      // shows each socket's datagrams as connections of their own.
+      const client = new RtspClient(url, { tap, requestTimeoutMs: o.requestTimeoutMs, transport: o.transport ?? 'tcp' });
       const onStop = (): void => void client.close();
       stop.signal.addEventListener('abort', onStop, { once: true });
       try {

@@ -14,6 +14,9 @@
  *
  * Each datagram arrives as its own Buffer (node:dgram allocates one per message); handlers may keep
  * it (a reorder buffer holds it until its turn) without copying.
+ *
+ * An observer (`observe`; the client wires it to a wire tap) sees every datagram in, foreign ones too
+ * with their real sender, and out (NAT punch, receiver reports).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
@@ -65,6 +68,17 @@ export interface MulticastOptions {
   sourceCheck?: UdpSourceCheck;
 }
 
+/** Sees every datagram of a pair as it is on the wire (for captures and `camstream dump`). */
+export interface UdpObserver {
+  /**
+   * `peer`: the real sender (in) or destination (out) when it is not the session's server and port
+   * (a foreign datagram, a multicast group); undefined for the server's own.
+   */
+  datagram(socket: 'rtp' | 'rtcp', direction: 'in' | 'out', bytes: Uint8Array, peer: { address: string; port: number } | undefined): void;
+  /** The pair was closed. */
+  closed(): void;
+}
+
 export interface UdpPeer {
   /** The server's address as seen on the RTSP connection (or the answer's `source=`). */
   address: string;
@@ -95,6 +109,7 @@ export class RtpUdpPair {
   /** Where our RTCP goes: the server's RTCP port (unicast) or the group's (multicast). */
   private rtcpTarget: { address: string; port: number } | undefined;
   private readonly multicastIface: string | undefined;
+  private observer: UdpObserver | undefined;
 
   private constructor(
     private readonly rtpSock: Socket,
@@ -199,6 +214,16 @@ export class RtpUdpPair {
     if (!this.group && peer.rtcpPort !== undefined) this.rtcpTarget = { address: peer.address, port: peer.rtcpPort };
   }
 
+  /** The peer from `setPeer` (undefined before the SETUP answer). */
+  get server(): UdpPeer | undefined {
+    return this.peer;
+  }
+
+  /** Shows every datagram from now on to `o` (one observer; `closed()` when the pair closes). */
+  observe(o: UdpObserver): void {
+    if (!this.closed) this.observer = o;
+  }
+
   /**
    * Sends one small datagram to each server port so NAT and firewalls on the way let the server's
    * stream in (what FFmpeg and live555 do after SETUP): an RTP header with no payload and an empty
@@ -212,6 +237,7 @@ export class RtpUdpPair {
       rtp[0] = 0x80;
       rtp.writeUInt32BE(ownSsrc >>> 0, 8);
       this.rtpSock.send(rtp, p.rtpPort, p.address);
+      this.observer?.datagram('rtp', 'out', rtp, undefined);
     }
     if (p.rtcpPort !== undefined) {
       const rr = Buffer.alloc(8);
@@ -220,6 +246,7 @@ export class RtpUdpPair {
       rr.writeUInt16BE(1, 2);
       rr.writeUInt32BE(ownSsrc >>> 0, 4);
       this.rtcpSock.send(rr, p.rtcpPort, p.address);
+      this.observer?.datagram('rtcp', 'out', rr, undefined);
     }
   }
 
@@ -228,6 +255,7 @@ export class RtpUdpPair {
     const t = this.rtcpTarget;
     if (!t || this.closed) return false;
     this.rtcpSock.send(bytes, t.port, t.address);
+    this.observer?.datagram('rtcp', 'out', bytes, this.group ? { address: t.address, port: t.port } : undefined);
     return true;
   }
 
@@ -246,11 +274,19 @@ export class RtpUdpPair {
     }
     closeQuietly(this.rtpSock);
     closeQuietly(this.rtcpSock);
+    const o = this.observer;
+    this.observer = undefined;
+    o?.closed();
   }
 
   private onMessage(m: Buffer, r: RemoteInfo, isRtp: boolean): void {
     const p = this.peer;
     const port = isRtp ? p?.rtpPort : p?.rtcpPort;
+    const o = this.observer;
+    if (o) {
+      const expected = !this.group && p !== undefined && r.address === p.address && (port === undefined || r.port === port);
+      o.datagram(isRtp ? 'rtp' : 'rtcp', 'in', m, expected ? undefined : { address: r.address, port: r.port });
+    }
     if (!p || r.address !== p.address || (this.strictPort && port !== undefined && r.port !== port)) {
       this.stats.foreignDatagrams++;
       this.sink?.foreign?.(isRtp ? 'rtp' : 'rtcp', r);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { VirtualCamera } from '../../src/testing/virtual-camera.js';
 import { loadH264 } from '../../src/testing/media-source.js';
 import { cli } from '../support/cli.js';
+import { captureEvents } from '../../src/capture/read.js';
 
 const PASSWORD = 'rec:pw@1';
 let cam: VirtualCamera;
@@ -34,7 +35,7 @@ describe('camstream replay', () => {
   it('record --capture, then replay -o: the same file byte for byte, offline; no password in the capture', async () => {
     const live = join(dir, 'live.h264');
     const capture = join(dir, 'rec.pcapng');
-    const r = await cli(['record', cam.url(), '-o', live, '--frames', '40', '--capture', capture, '--json']);
+    const r = await cli(['record', cam.url(), '-o', live, '--frames', '40', '--capture', capture, '--json', '--transport', 'tcp']);
     expect(r.code).toBe(0);
     const again = join(dir, 'again.h264');
     const p = await cli(['replay', capture, '-o', again, '--frames', '40', '--json']);
@@ -50,6 +51,42 @@ describe('camstream replay', () => {
     expect(lines.filter((l) => l.type === 'frame')).toHaveLength(40);
     const text = readFileSync(capture).toString('latin1');
     for (const f of [PASSWORD, encodeURIComponent(PASSWORD), Buffer.from(`admin:${PASSWORD}`).toString('base64')]) expect(text.includes(f)).toBe(false);
+  });
+
+  it('over UDP: the capture holds each socket\'s datagrams, dump shows them per track, replay -o gives the same file byte for byte', async () => {
+    const live = join(dir, 'live-udp.h264');
+    const capture = join(dir, 'rec-udp.pcapng');
+    const r = await cli(['record', cam.url(), '-o', live, '--frames', '40', '--capture', capture, '--json', '--transport', 'udp']);
+    expect(r.code).toBe(0);
+    // The capture: the RTSP connection plus an RTP and an RTCP socket, the media on the RTP one.
+    const events = captureEvents(readFileSync(capture));
+    const opens = events.filter((e) => e.type === 'open').map((e) => (e.type === 'open' ? e.connection : undefined)!);
+    expect(opens.map((c) => `${c.protocol}/${c.kind}`).sort()).toEqual(['tcp/rtsp', 'udp/rtcp', 'udp/rtp']);
+    const rtpConn = opens.find((c) => c.kind === 'rtp')!;
+    const rtpIn = events.filter((e) => e.type === 'data' && e.id === rtpConn.id && e.direction === 'in');
+    expect(rtpIn.length).toBeGreaterThan(40);
+    // No RTP rides on the RTSP connection ('$' frames): it all came over UDP.
+    const rtspConn = opens.find((c) => c.kind === 'rtsp')!;
+    const inbound = Buffer.concat(events.flatMap((e) => (e.type === 'data' && e.id === rtspConn.id && e.direction === 'in' ? [Buffer.from(e.bytes)] : [])));
+    expect(inbound.includes(Buffer.from('RTP/AVP;unicast;client_port='))).toBe(true);
+    expect(inbound.includes(0x24)).toBe(false);
+    const again = join(dir, 'again-udp.h264');
+    const p = await cli(['replay', capture, '-o', again, '--frames', '40', '--json']);
+    expect(p.err).toBe('');
+    expect(p.code).toBe(0);
+    const liveBytes = readFileSync(live);
+    expect(liveBytes.length).toBeGreaterThan(10_000);
+    expect(readFileSync(again).equals(liveBytes)).toBe(true);
+    const lines = p.out.trim().split('\n').map((l) => JSON.parse(l) as Line);
+    expect(lines.filter((l) => l.type === 'frame')).toHaveLength(40);
+    // dump of the capture: RTP records on the UDP connection, mapped to track 0, frames re-derived.
+    const d = await cli(['dump', capture, '--json', '--frames']);
+    expect(d.code).toBe(0);
+    const recs = d.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; conn?: number; track?: number | null });
+    const rtp = recs.filter((x) => x.type === 'rtp');
+    expect(rtp.length).toBe(rtpIn.length);
+    expect(rtp.every((x) => x.track === 0)).toBe(true);
+    expect(recs.filter((x) => x.type === 'frame').length).toBeGreaterThanOrEqual(40);
   });
 
   it('regression from a committed capture: garbage mid-stream is skipped (RTSP_RESYNC) and no intact frame is lost', async () => {

@@ -190,6 +190,38 @@ describe.skipIf(skip)('tshark reads camstream captures', () => {
       expect(r.requests.map((x) => x.split(' ')[0])).toEqual(['OPTIONS', 'DESCRIBE', 'DESCRIBE', 'SETUP', 'PLAY', 'TEARDOWN']);
     });
 
+    it('over UDP: the datagrams are in the capture (tshark counts the client\'s RTP plus its NAT punch), and replay gives the live frames', async () => {
+      const sink = new MemorySink();
+      const cap = new PcapngCapture(sink, { secrets: secretForms('admin', PASSWORD) });
+      const client = new RtspClient(gst.url('/live', { user: 'admin', password: PASSWORD }), { tap: cap, transport: 'udp' });
+      const frames: string[] = [];
+      try {
+        await client.start();
+        for await (const f of client.frames()) {
+          frames.push(`${f.track}/${f.timestamp}/${createHash('sha256').update(f.data).digest('hex')}`);
+          if (frames.length >= 30) break;
+        }
+      } finally {
+        await client.close();
+      }
+      cap.end(Date.now());
+      const file = join(dir, 'udp.pcapng');
+      writeFileSync(file, sink.file());
+      expect(client.transport?.used).toBe('udp');
+      expect(cap.decodeAs.some((h) => /^-d udp\.port==\d+,rtp$/.test(h))).toBe(true);
+      const t = dissect(file, cap.decodeAs);
+      expect(t.requests.map((l) => l.split(' ')[0])).toEqual(['OPTIONS', 'DESCRIBE', 'DESCRIBE', 'SETUP', 'PLAY', 'TEARDOWN']);
+      // Every RTP datagram the session counted, plus the 12-byte NAT punch we sent to the server's port.
+      expect(t.rtpSeqs).toBe(client.stats.rtpPackets + 1);
+      assertNoPassword(file);
+      const again: string[] = [];
+      await replayCapture(captureEvents(sink.file()), {
+        maxFrames: 30,
+        onFrame: (f) => again.push(`${f.track}/${f.timestamp}/${createHash('sha256').update(f.data).digest('hex')}`),
+      });
+      expect(again).toEqual(frames);
+    });
+
     it('Digest session: the RTSP exchange, RTP count and no password', async () => {
       const r = await captureSession(gst.url('/live', { user: 'admin', password: PASSWORD }), dir, (c) => c.stats.rtpPackets >= 60);
       const t = dissect(r.file, r.decodeAs);

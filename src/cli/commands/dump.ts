@@ -5,6 +5,7 @@
 import { parseArgs, numberOption, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';
 import { runDump } from '../../debug/run-dump.js';
+import { TRANSPORT_MODES, type TransportMode } from '../../client/transport-select.js';
 import { formatRecord, jsonRecord, type DumpRecord } from '../../debug/records.js';
 import { redactText } from '../../capture/redact.js';
 
@@ -26,10 +27,12 @@ resyncs; for HTTP streams one line per multipart part or DH/DHAV frame. A .pcapn
   --count N        stop after N media packets (RTP packets, parts, DH frames)
   --capture FILE   also write a pcapng capture (passwords removed)
   --timeout MS     per-request timeout (default 10000)
+  --transport T    live RTSP: tcp (default: every byte on the RTSP connection), udp, auto, multicast,
+                   http; over UDP each socket's datagrams show as a connection of their own
 `;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { flags: ['--json', '--frames', '--no-rtp'], options: ['--track', '--duration', '--count', '--capture', '--timeout'] });
+  const a = parseArgs(argv, { flags: ['--json', '--frames', '--no-rtp'], options: ['--track', '--duration', '--count', '--capture', '--timeout', '--transport'] });
   if (a.help) {
     await write(io.stdout, HELP);
     return 0;
@@ -42,6 +45,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const duration = numberOption(a, '--duration');
   const count = numberOption(a, '--count');
   const json = a.flags.has('--json');
+  const transport = a.options.get('--transport') as TransportMode | undefined;
+  if (transport !== undefined && !TRANSPORT_MODES.includes(transport)) throw new UsageError(`--transport ${transport}: one of ${TRANSPORT_MODES.join(', ')}`);
   const abort = new AbortController();
   // Piping into `head`: the reader goes away; stop quietly with status 0 (like tshark | head).
   let closedPipe = false;
@@ -68,6 +73,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       capture: a.options.get('--capture'),
       signal: abort.signal,
       requestTimeoutMs: numberOption(a, '--timeout') ?? 10_000,
+      ...(transport !== undefined ? { transport } : {}),
       waitWritable: () => (io.stdout.writableNeedDrain && !closedPipe ? new Promise<void>((resolve) => io.stdout.once('drain', resolve)) : undefined),
     });
     if (pending && !closedPipe) await new Promise<void>((resolve) => (io.stdout.writableNeedDrain ? io.stdout.once('drain', resolve) : resolve()));

@@ -42,7 +42,7 @@ const HELP = `usage: camstream record <url> -o OUT [--duration S] [--frames N] [
   --timeout S     give up when connecting, a request, or the stream is silent for S seconds (default 10/10/30)
   --transport T   .h264/.h265 from RTSP: auto (default: UDP, TCP when refused or silent), tcp (RTP on
                   the RTSP connection, RFC 2326 §10.12), udp, multicast, http (RTSP over an HTTP
-                  tunnel; https for rtsps://). With --capture, auto means tcp.
+                  tunnel; https for rtsps://). A --capture holds the UDP datagrams too.
   --json          the summary as one JSON object on stdout (also on failure)
   -v, --verbose   print the RTSP/HTTP dialogue on stderr (credentials redacted)
   --capture FILE  .h264/.h265 from RTSP: also write a pcapng capture of the session (passwords removed; see \`camstream replay\`)
@@ -60,7 +60,7 @@ export interface RecordOptions {
   summaryLine?: boolean;
   /** Also write a pcapng capture of the session here (passwords removed). */
   capture?: string;
-  /** How media travels (default 'auto'; 'tcp' with a capture, which holds the control connection). */
+  /** How media travels (default 'auto'; a capture holds UDP datagrams as well as the control connection). */
   transport?: TransportMode;
 }
 
@@ -79,7 +79,7 @@ export async function recordRtsp(url: string, o: RecordOptions, io: CliIo): Prom
   const client = new RtspClient(url, {
     media: ['video'],
     tap: cap?.tap,
-    transport: o.transport ?? (cap ? 'tcp' : 'auto'),
+    transport: o.transport ?? 'auto',
     ...(t !== undefined ? { connectTimeoutMs: t, requestTimeoutMs: t, idleTimeoutMs: t } : {}),
   });
   if (o.verbose) verboseRtsp(client, io.stderr);
