@@ -320,16 +320,11 @@ async function main(): Promise<void> {
     const tr = udp ? 'udp' : 'tcp';
     add(await timed(udp ? 'bare dgram reader (floor)' : 'bare socket reader (floor)', process.execPath, [self, udp ? '--bare-udp' : '--bare', url, String(frames)], 600), true);
     add(await timed('camstream library (RtspClient.frames)', process.execPath, [self, '--lib', url, String(frames), tr], 600), true);
-    // `-o -`: Annex B H.264 on stdout, which goes to /dev/null; the --json summary comes on stderr.
-    const rec = await timed('camstream record -o - (to /dev/null)', process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'record', url, '--transport', tr, '--frames', String(frames), '-o', '-', '--json'], 600, true);
-    if (rec.ok) {
-      const line = rec.stderr.split('\n').reverse().find((l) => l.startsWith('{'));
-      try {
-        rec.lost = line ? (JSON.parse(line) as { losses?: { lostPackets?: number } }).losses?.lostPackets : undefined;
-      } catch {
-        rec.lost = undefined;
-      }
-    }
+    // `-o -`: Annex B H.264 on stdout, which goes to /dev/null; the summary line comes on stderr
+    // ("record URL: ..., N packets lost -> ...").
+    const rec = await timed('camstream record -o - (to /dev/null)', process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'record', url, '--transport', tr, '--frames', String(frames), '-o', '-'], 600, true);
+    const lostMatch = /(\d+) packets lost/.exec(rec.stderr);
+    if (rec.ok && lostMatch) rec.lost = Number(lostMatch[1]);
     add(rec, false);
     add(await timed('ffmpeg -c copy -f null', 'ffmpeg', ['-v', 'warning', '-rtsp_transport', tr, '-i', url, '-frames:v', String(frames), '-c', 'copy', '-f', 'null', '-'], 600), false);
   } finally {

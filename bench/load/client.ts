@@ -104,8 +104,12 @@ class BareClient implements Client {
     await new Promise<void>((res, rej) => sock.once('connect', res).once('error', rej));
     let cseq = 0;
     const request = (line: string, extra: string): Promise<string> =>
-      new Promise((res) => {
-        waiting = res;
+      new Promise((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`${line.split(' ')[0]}: no answer in 10 s`)), 10_000);
+        waiting = (head) => {
+          clearTimeout(timer);
+          res(head);
+        };
         sock.write(`${line} RTSP/1.0\r\nCSeq: ${++cseq}\r\n${extra}\r\n`);
       });
     let transport = 'RTP/AVP/TCP;unicast;interleaved=0-1';

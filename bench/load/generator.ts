@@ -190,13 +190,22 @@ async function main(): Promise<void> {
     stats.bytesSent += b.length;
   };
 
+  /**
+   * UDP: datagrams waiting in node:dgram's send queue past this mean the generator itself cannot keep
+   * up: frames are skipped (counted) instead of queueing without bound.
+   */
+  const maxSendQueue = 8 * 1024 * 1024;
+  /** A generator more than this behind its schedule skips frames (counted) rather than bursting them. */
+  const maxBehindMs = 1000;
+
   /** One timer for all sessions: every tick sends each session's frames that are due. */
   const tick = (): void => {
     const t = now();
     for (const s of playing) {
       while (s.due <= t) {
         late.add(t - s.due);
-        if (!s.udp && s.conn.writableLength > maxBacklog) stats.framesSkipped++;
+        const behind = t - s.due > maxBehindMs;
+        if (behind || (s.udp ? rtp.getSendQueueSize() > maxSendQueue : s.conn.writableLength > maxBacklog)) stats.framesSkipped++;
         else {
           send(s, templates[s.index % templates.length]!, process.hrtime.bigint());
           stats.framesSent++;
