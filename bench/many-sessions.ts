@@ -27,8 +27,8 @@ async function main(): Promise<void> {
     return i >= 0 ? argv[i + 1]! : def;
   };
   const ns = opt('--n', '100,500,1000').split(',').map(Number);
-  // UDP: node:dgram sends about 150k datagrams/s from one core, so the generator itself cannot feed
-  // 500 sessions (187k datagrams/s): UDP runs stop where the generator still keeps up.
+  // UDP: the generator (node:dgram, one core) nears its limit at 250 sessions (94k datagrams/s) and
+  // cannot feed 500 (187k/s): UDP runs stop where it still keeps up.
   const udpNs = opt('--udp-n', '100,250').split(',').map(Number);
   // `tcp-bare` / `udp-bare`: the floor (bench/load/client.ts BareClient), in the same run.
   const transports = opt('--transports', 'tcp-bare,tcp,udp-bare,udp').split(',');
