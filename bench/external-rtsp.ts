@@ -20,14 +20,15 @@
  * Usage: npm run bench:external-rtsp [-- --frames N --transport tcp|udp]. Internal modes (this same
  * file, as a child): node build/bench/external-rtsp.js --bare URL N | --bare-udp URL N | --lib URL N [udp]
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { replaceSection, resultsPath } from './results-file.js';
+import { makeTestH264 } from './media-file.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = here.includes('/build/') ? join(here, '..', '..') : join(here, '..');
@@ -224,36 +225,6 @@ function timed(name: string, cmd: string, args: string[], timeoutS: number, stdo
   });
 }
 
-/** UDP: 30 s of 1080p at 100 fps, ~60 Mbit/s (played once, paced: ~7.5 MB/s on the wire). */
-function makeUdpFile(dir: string): string {
-  const file = join(dir, 'camstream-bench-1080p100-30s.h264');
-  if (existsSync(file) && statSync(file).size > 1e6) return file;
-  mkdirSync(dir, { recursive: true });
-  const r = spawnSync(
-    'ffmpeg',
-    ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=100', '-t', '30', '-c:v', 'libx264', '-preset', 'ultrafast',
-      '-b:v', '60M', '-maxrate', '60M', '-bufsize', '30M', '-g', '100', '-bf', '0', '-pix_fmt', 'yuv420p', '-f', 'h264', file],
-    { stdio: 'inherit' },
-  );
-  if (r.status !== 0) throw new Error('ffmpeg could not make the test file');
-  return file;
-}
-
-function makeFile(dir: string): string {
-  const file = join(dir, 'camstream-bench-1080p-25s.h264');
-  if (existsSync(file) && statSync(file).size > 1e6) return file;
-  mkdirSync(dir, { recursive: true });
-  // 25 s of 1920x1080 testsrc2 at ~16 Mbit/s, 1 s GOP, Annex B (about 50 MB).
-  const r = spawnSync(
-    'ffmpeg',
-    ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=25', '-t', '25', '-c:v', 'libx264', '-preset', 'ultrafast',
-      '-b:v', '16M', '-maxrate', '16M', '-bufsize', '8M', '-g', '25', '-pix_fmt', 'yuv420p', '-f', 'h264', file],
-    { stdio: 'inherit' },
-  );
-  if (r.status !== 0) throw new Error('ffmpeg could not make the test file');
-  return file;
-}
-
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--bare') return bareReader(argv[1]!, Number(argv[2]));
@@ -271,7 +242,11 @@ async function main(): Promise<void> {
   copyFileSync(join(repo, 'test', 'support', 'gst-rtsp-server.py'), join(repo, 'build', 'test', 'support', 'gst-rtsp-server.py'));
   const peers = (await import(join(repo, 'build', 'test', 'support', 'peers.js'))) as typeof import('../test/support/peers.js');
   if (!peers.haveFfmpeg || !peers.haveGst) throw new Error('ffmpeg and GStreamer (gst-rtsp-server, python3-gi) are required: see docs/peers.md');
-  const file = udp ? makeUdpFile(join(tmpdir(), 'camstream-bench')) : makeFile(join(tmpdir(), 'camstream-bench'));
+  // TCP: 25 s of 1080p25 at ~16 Mbit/s (about 50 MB, looped). UDP: 30 s of 1080p100 at ~60 Mbit/s
+  // (played once, paced: ~7.5 MB/s on the wire).
+  const file = udp
+    ? makeTestH264({ size: '1920x1080', fps: 100, seconds: 30, mbps: 60, gop: 100 })
+    : makeTestH264({ size: '1920x1080', fps: 25, seconds: 25, mbps: 16, gop: 25 });
   const fileMb = statSync(file).size / 1e6;
   let url: string;
   let stopServer: () => Promise<unknown>;

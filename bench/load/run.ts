@@ -4,29 +4,17 @@
  * N = 100 check with floors).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { makeTestH264 } from '../media-file.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** The load stream: 20 s of 720p25 H.264 at 4 Mbit/s (made once with ffmpeg, kept in the temp dir). */
+/** The load stream: 20 s of 720p25 H.264 at 4 Mbit/s, 2 s GOP (a typical camera main stream). */
 export function makeLoadFile(): string {
-  const dir = join(tmpdir(), 'camstream-bench');
-  const file = join(dir, 'camstream-load-720p25-4M.h264');
-  if (existsSync(file) && statSync(file).size > 1e6) return file;
-  mkdirSync(dir, { recursive: true });
-  // 20 s of 1280x720 testsrc2 at 25 fps, 4 Mbit/s, 2 s GOP (a typical camera main stream).
-  const r = spawnSync(
-    'ffmpeg',
-    ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-t', '20', '-c:v', 'libx264', '-preset', 'ultrafast',
-      '-b:v', '4M', '-maxrate', '4M', '-bufsize', '2M', '-g', '50', '-bf', '0', '-pix_fmt', 'yuv420p', '-f', 'h264', file],
-    { stdio: 'inherit' },
-  );
-  if (r.status !== 0) throw new Error('ffmpeg could not make the load file (ffmpeg is required: docs/peers.md)');
-  return file;
+  return makeTestH264({ size: '1280x720', fps: 25, seconds: 20, mbps: 4, gop: 50 });
 }
 
 export const haveTaskset = spawnSync('taskset', ['--version']).status === 0 && cpus().length >= 2;

@@ -3,6 +3,7 @@
  * never echo a URL's password (arguments are shown through `shownArg`).
  */
 import { shownArg } from './redact.js';
+import { TRANSPORT_MODES, type TransportMode } from '../client/transport-select.js';
 
 /** A mistake on the command line: exit status 2. */
 export class UsageError extends Error {}
@@ -45,6 +46,14 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
 }
 
 /** A positive number option, or undefined when absent; throws UsageError when malformed. */
+/** `--transport T`: one of the RtspClient transport modes, or undefined when not given. */
+export function transportOption(a: ParsedArgs): TransportMode | undefined {
+  const v = a.options.get('--transport');
+  if (v === undefined) return undefined;
+  if (!(TRANSPORT_MODES as readonly string[]).includes(v)) throw new UsageError(`--transport ${shownArg(v)}: one of ${TRANSPORT_MODES.join(', ')}`);
+  return v as TransportMode;
+}
+
 export function numberOption(a: ParsedArgs, name: string): number | undefined {
   const v = a.options.get(name);
   if (v === undefined) return undefined;

@@ -282,12 +282,11 @@ export class RtpUdpPair {
   private onMessage(m: Buffer, r: RemoteInfo, isRtp: boolean): void {
     const p = this.peer;
     const port = isRtp ? p?.rtpPort : p?.rtcpPort;
+    const accepted = p !== undefined && r.address === p.address && !(this.strictPort && port !== undefined && r.port !== port);
     const o = this.observer;
-    if (o) {
-      const expected = !this.group && p !== undefined && r.address === p.address && (port === undefined || r.port === port);
-      o.datagram(isRtp ? 'rtp' : 'rtcp', 'in', m, expected ? undefined : { address: r.address, port: r.port });
-    }
-    if (!p || r.address !== p.address || (this.strictPort && port !== undefined && r.port !== port)) {
+    // The observer's remote is the server's address and port: the sender is named when it is anyone else.
+    if (o) o.datagram(isRtp ? 'rtp' : 'rtcp', 'in', m, accepted && !this.group && (port === undefined || r.port === port) ? undefined : { address: r.address, port: r.port });
+    if (!accepted) {
       this.stats.foreignDatagrams++;
       this.sink?.foreign?.(isRtp ? 'rtp' : 'rtcp', r);
       return;

@@ -164,6 +164,16 @@ describe('record', () => {
     expect((await cli(['record', cam.url(), '-o', join(dir, 'x.dav')])).err).toContain("cannot write '.dav' from an RTSP source");
   });
 
+  it('refuses an unknown --transport on record and dump, before connecting (status 2)', async () => {
+    const before = accepted;
+    for (const args of [['record', `rtsp://127.0.0.1:${silentPort}/x`, '-o', join(dir, 'y.h264')], ['dump', `rtsp://127.0.0.1:${silentPort}/x`]]) {
+      const r = await cli([...args, '--transport', 'pigeon']);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('--transport pigeon: one of ');
+    }
+    expect(accepted).toBe(before);
+  });
+
   it.skipIf(!haveBin)('SIGINT and SIGTERM end it with the summary and status 0', async () => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       const p = start(['record', cam.url(), '-o', join(dir, `${sig}.h264`), '--json', '-v']);

@@ -31,33 +31,39 @@ interface Line {
   error?: unknown;
 }
 
+/**
+ * `record --capture` over `transport`, then `replay -o` of the capture: the same file byte for byte,
+ * 40 frames. Returns what both printed and the capture's path for the caller's own checks.
+ */
+async function recordThenReplay(transport: 'tcp' | 'udp'): Promise<{ recorded: string; capture: string; lines: Line[] }> {
+  const live = join(dir, `live-${transport}.h264`);
+  const capture = join(dir, `rec-${transport}.pcapng`);
+  const r = await cli(['record', cam.url(), '-o', live, '--frames', '40', '--capture', capture, '--json', '--transport', transport]);
+  expect(r.code).toBe(0);
+  const again = join(dir, `again-${transport}.h264`);
+  const p = await cli(['replay', capture, '-o', again, '--frames', '40', '--json']);
+  expect(p.err).toBe('');
+  expect(p.code).toBe(0);
+  const liveBytes = readFileSync(live);
+  expect(liveBytes.length).toBeGreaterThan(10_000);
+  expect(readFileSync(again).equals(liveBytes)).toBe(true);
+  const lines = p.out.trim().split('\n').map((l) => JSON.parse(l) as Line);
+  expect(lines.filter((l) => l.type === 'frame')).toHaveLength(40);
+  return { recorded: r.out, capture, lines };
+}
+
 describe('camstream replay', () => {
   it('record --capture, then replay -o: the same file byte for byte, offline; no password in the capture', async () => {
-    const live = join(dir, 'live.h264');
-    const capture = join(dir, 'rec.pcapng');
-    const r = await cli(['record', cam.url(), '-o', live, '--frames', '40', '--capture', capture, '--json', '--transport', 'tcp']);
-    expect(r.code).toBe(0);
-    const again = join(dir, 'again.h264');
-    const p = await cli(['replay', capture, '-o', again, '--frames', '40', '--json']);
-    expect(p.err).toBe('');
-    expect(p.code).toBe(0);
-    const liveBytes = readFileSync(live);
-    expect(liveBytes.length).toBeGreaterThan(10_000);
-    expect(readFileSync(again).equals(liveBytes)).toBe(true);
-    const lines = p.out.trim().split('\n').map((l) => JSON.parse(l) as Line);
+    const { recorded, capture, lines } = await recordThenReplay('tcp');
     const end = lines.at(-1)!;
     expect(end).toMatchObject({ type: 'end', reason: 'closed', error: null });
-    expect(end.recorded).toBe((JSON.parse(r.out) as { frames: number }).frames);
-    expect(lines.filter((l) => l.type === 'frame')).toHaveLength(40);
+    expect(end.recorded).toBe((JSON.parse(recorded) as { frames: number }).frames);
     const text = readFileSync(capture).toString('latin1');
     for (const f of [PASSWORD, encodeURIComponent(PASSWORD), Buffer.from(`admin:${PASSWORD}`).toString('base64')]) expect(text.includes(f)).toBe(false);
   });
 
   it('over UDP: the capture holds each socket\'s datagrams, dump shows them per track, replay -o gives the same file byte for byte', async () => {
-    const live = join(dir, 'live-udp.h264');
-    const capture = join(dir, 'rec-udp.pcapng');
-    const r = await cli(['record', cam.url(), '-o', live, '--frames', '40', '--capture', capture, '--json', '--transport', 'udp']);
-    expect(r.code).toBe(0);
+    const { capture } = await recordThenReplay('udp');
     // The capture: the RTSP connection plus an RTP and an RTCP socket, the media on the RTP one.
     const events = captureEvents(readFileSync(capture));
     const opens = events.filter((e) => e.type === 'open').map((e) => (e.type === 'open' ? e.connection : undefined)!);
@@ -70,15 +76,6 @@ describe('camstream replay', () => {
     const inbound = Buffer.concat(events.flatMap((e) => (e.type === 'data' && e.id === rtspConn.id && e.direction === 'in' ? [Buffer.from(e.bytes)] : [])));
     expect(inbound.includes(Buffer.from('RTP/AVP;unicast;client_port='))).toBe(true);
     expect(inbound.includes(0x24)).toBe(false);
-    const again = join(dir, 'again-udp.h264');
-    const p = await cli(['replay', capture, '-o', again, '--frames', '40', '--json']);
-    expect(p.err).toBe('');
-    expect(p.code).toBe(0);
-    const liveBytes = readFileSync(live);
-    expect(liveBytes.length).toBeGreaterThan(10_000);
-    expect(readFileSync(again).equals(liveBytes)).toBe(true);
-    const lines = p.out.trim().split('\n').map((l) => JSON.parse(l) as Line);
-    expect(lines.filter((l) => l.type === 'frame')).toHaveLength(40);
     // dump of the capture: RTP records on the UDP connection, mapped to track 0, frames re-derived.
     const d = await cli(['dump', capture, '--json', '--frames']);
     expect(d.code).toBe(0);

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RtspClient } from '../../src/client/rtsp-client.js';
+import { RtspClient, type RtspFrame } from '../../src/client/rtsp-client.js';
 import { MemorySink, PcapngCapture } from '../../src/capture/capture.js';
 import { secretForms } from '../../src/capture/redact.js';
 import { VirtualCamera } from '../../src/testing/virtual-camera.js';
@@ -161,50 +161,52 @@ describe.skipIf(skip)('tshark reads camstream captures', () => {
     });
     afterAll(async () => gst?.stop());
 
-    it('replaying the capture of a GStreamer session gives the live frames (hash of every unit) and warnings', async () => {
-      const sink = new MemorySink();
-      const cap = new PcapngCapture(sink);
-      const client = new RtspClient(gst.url('/live', { user: 'admin', password: PASSWORD }), { tap: cap, transport: 'tcp' });
+    const frameKey = (f: RtspFrame): string => `${f.track}/${f.timestamp}/${createHash('sha256').update(f.data).digest('hex')}`;
+
+    /** 30 frames of a live session with its tap on `cap`: their keys and the warnings. */
+    async function liveSession(transport: 'tcp' | 'udp', cap: PcapngCapture): Promise<{ client: RtspClient; frames: string[]; warnings: string[] }> {
+      const client = new RtspClient(gst.url('/live', { user: 'admin', password: PASSWORD }), { tap: cap, transport });
       const frames: string[] = [];
       const warnings: string[] = [];
       client.on('warning', (w) => warnings.push(`${w.code}: ${w.message}`));
       try {
         await client.start();
         for await (const f of client.frames()) {
-          frames.push(`${f.track}/${f.timestamp}/${createHash('sha256').update(f.data).digest('hex')}`);
+          frames.push(frameKey(f));
           if (frames.length >= 30) break;
         }
       } finally {
         await client.close();
       }
       cap.end(Date.now());
-      const again: string[] = [];
-      const replayed: string[] = [];
-      const r = await replayCapture(captureEvents(sink.file()), {
+      return { client, frames, warnings };
+    }
+
+    /** The capture replayed offline: the same 30 frame keys and warnings, and the requests it made. */
+    async function replayed(file: Uint8Array): Promise<{ frames: string[]; warnings: string[]; requests: string[] }> {
+      const frames: string[] = [];
+      const warnings: string[] = [];
+      const r = await replayCapture(captureEvents(file), {
         maxFrames: 30,
-        onFrame: (f) => again.push(`${f.track}/${f.timestamp}/${createHash('sha256').update(f.data).digest('hex')}`),
-        onWarning: (w) => replayed.push(`${w.code}: ${w.message}`),
+        onFrame: (f) => frames.push(frameKey(f)),
+        onWarning: (w) => warnings.push(`${w.code}: ${w.message}`),
       });
-      expect(again).toEqual(frames);
-      expect(replayed).toEqual(warnings);
-      expect(r.requests.map((x) => x.split(' ')[0])).toEqual(['OPTIONS', 'DESCRIBE', 'DESCRIBE', 'SETUP', 'PLAY', 'TEARDOWN']);
+      return { frames, warnings, requests: r.requests };
+    }
+
+    it('replaying the capture of a GStreamer session gives the live frames (hash of every unit) and warnings', async () => {
+      const sink = new MemorySink();
+      const live = await liveSession('tcp', new PcapngCapture(sink));
+      const again = await replayed(sink.file());
+      expect(again.frames).toEqual(live.frames);
+      expect(again.warnings).toEqual(live.warnings);
+      expect(again.requests.map((x) => x.split(' ')[0])).toEqual(['OPTIONS', 'DESCRIBE', 'DESCRIBE', 'SETUP', 'PLAY', 'TEARDOWN']);
     });
 
     it('over UDP: the datagrams are in the capture (tshark counts the client\'s RTP plus its NAT punch), and replay gives the live frames', async () => {
       const sink = new MemorySink();
       const cap = new PcapngCapture(sink, { secrets: secretForms('admin', PASSWORD) });
-      const client = new RtspClient(gst.url('/live', { user: 'admin', password: PASSWORD }), { tap: cap, transport: 'udp' });
-      const frames: string[] = [];
-      try {
-        await client.start();
-        for await (const f of client.frames()) {
-          frames.push(`${f.track}/${f.timestamp}/${createHash('sha256').update(f.data).digest('hex')}`);
-          if (frames.length >= 30) break;
-        }
-      } finally {
-        await client.close();
-      }
-      cap.end(Date.now());
+      const { client, frames } = await liveSession('udp', cap);
       const file = join(dir, 'udp.pcapng');
       writeFileSync(file, sink.file());
       expect(client.transport?.used).toBe('udp');
@@ -214,12 +216,7 @@ describe.skipIf(skip)('tshark reads camstream captures', () => {
       // Every RTP datagram the session counted, plus the 12-byte NAT punch we sent to the server's port.
       expect(t.rtpSeqs).toBe(client.stats.rtpPackets + 1);
       assertNoPassword(file);
-      const again: string[] = [];
-      await replayCapture(captureEvents(sink.file()), {
-        maxFrames: 30,
-        onFrame: (f) => again.push(`${f.track}/${f.timestamp}/${createHash('sha256').update(f.data).digest('hex')}`),
-      });
-      expect(again).toEqual(frames);
+      expect((await replayed(sink.file())).frames).toEqual(frames);
     });
 
     it('Digest session: the RTSP exchange, RTP count and no password', async () => {

@@ -2,10 +2,9 @@
  * `camstream dump <url|capture.pcapng>`: the session as it happens, like `openRTSP -V` plus tshark.
  * Thin: the decoding is src/debug/dump-tap.ts, the printing src/debug/records.ts.
  */
-import { parseArgs, numberOption, UsageError } from '../args.js';
+import { parseArgs, numberOption, transportOption, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';
 import { runDump } from '../../debug/run-dump.js';
-import { TRANSPORT_MODES, type TransportMode } from '../../client/transport-select.js';
 import { formatRecord, jsonRecord, type DumpRecord } from '../../debug/records.js';
 import { redactText } from '../../capture/redact.js';
 
@@ -45,8 +44,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const duration = numberOption(a, '--duration');
   const count = numberOption(a, '--count');
   const json = a.flags.has('--json');
-  const transport = a.options.get('--transport') as TransportMode | undefined;
-  if (transport !== undefined && !TRANSPORT_MODES.includes(transport)) throw new UsageError(`--transport ${transport}: one of ${TRANSPORT_MODES.join(', ')}`);
+  const transport = transportOption(a);
   const abort = new AbortController();
   // Piping into `head`: the reader goes away; stop quietly with status 0 (like tshark | head).
   let closedPipe = false;

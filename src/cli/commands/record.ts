@@ -6,10 +6,10 @@
  * Ctrl-C/SIGTERM, the reader of stdout leaving, the server ending the stream, a timeout, an error.
  */
 import { RtspClient } from '../../client/rtsp-client.js';
-import { TRANSPORT_MODES, type TransportMode } from '../../client/transport-select.js';
+import type { TransportMode } from '../../client/transport-select.js';
 import { ProtocolError } from '../../errors.js';
 import { redactUrl } from '../../rtsp/url.js';
-import { numberOption, parseArgs, UsageError } from '../args.js';
+import { numberOption, parseArgs, transportOption, UsageError } from '../args.js';
 import { write, type CliIo } from '../io.js';
 import { chooseOutput, RecordOutput } from '../output.js';
 import { ProgressLine } from '../progress.js';
@@ -156,8 +156,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const out = a.options.get('--out');
   if (!url || a.positionals.length > 1) throw new UsageError('record takes one URL');
   if (!out) throw new UsageError('record needs -o OUT (a file, or - for stdout)');
-  const transport = a.options.get('--transport') as TransportMode | undefined;
-  if (transport !== undefined && !TRANSPORT_MODES.includes(transport)) throw new UsageError(`--transport ${transport}: one of ${TRANSPORT_MODES.join(', ')}`);
+  const transport = transportOption(a);
   const durationS = numberOption(a, '--duration');
   const frames = numberOption(a, '--frames');
   const timeoutS = numberOption(a, '--timeout');
