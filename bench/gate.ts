@@ -27,8 +27,14 @@ for (const c of cases) {
   // Cases without a floor (competitors measured for RESULTS.md) are for `npm run bench`, not the gate.
   if (floor === undefined) continue;
   let r = measure(c, { maxTime: 0.2, rounds: 2 });
-  // One retry for a case below its floor: a neighbouring process can steal a core for a moment.
-  if (floor !== undefined && r.ratio < floor) r = measure(c, { maxTime: 0.5, rounds: 3 });
+  // Up to two retries for a case below its floor, a second apart, the best kept: a neighbouring
+  // process can steal a core for a while (a shared CI machine once ran every DH case 3x slower for
+  // a minute). A real regression stays below on every attempt.
+  for (let retry = 0; retry < 2 && r.ratio < floor; retry++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const again = measure(c, { maxTime: 0.5, rounds: 3 });
+    if (again.ratio > r.ratio) r = again;
+  }
   const ok = floor === undefined || r.ratio >= floor;
   if (!ok) failed++;
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(44)} ratio ${r.ratio.toFixed(3)}  floor ${floor?.toFixed(2) ?? '—'}  (${r.mbps.toFixed(0)} MB/s, copy ${r.copyMbps.toFixed(0)} MB/s)`);
